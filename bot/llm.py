@@ -1,0 +1,443 @@
+"""The one async GigaChat client every feature uses.
+
+One shared ``gigachat.GigaChat`` per process; a process-wide concurrency limit (a personal key
+gets one stream); retries in this layer only (the SDK's own retries stay off) for 429, 5xx,
+timeouts and dropped connections; structured answers through one forced function call validated
+with pydantic; every call's usage reported to a sink; every failure mapped to a ``Cause``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import re
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import certifi
+import httpx
+from gigachat import GigaChat
+from gigachat.exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    ForbiddenError,
+    GigaChatException,
+    ModelNotSpecifiedError,
+    NotFoundError,
+    RateLimitError,
+    ResponseError,
+    ServerError,
+    UnprocessableEntityError,
+)
+from gigachat.models import Chat, ChatCompletion, Function, FunctionParameters, Messages, MessagesRole
+from pydantic import BaseModel, ValidationError
+
+from bot import texts
+from bot.config import KNOWN_SCOPES, Settings
+from bot.credentials import Credentials, resolve_credentials
+from bot.errors import Cause, InvalidAnswerError, LLMError, LLMUnavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=BaseModel)
+RETRYABLE = frozenset({Cause.RATE_LIMITED, Cause.SERVER_ERROR, Cause.TIMEOUT, Cause.NETWORK})
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who a call is for, so its tokens can be attributed."""
+
+    purpose: str = "other"
+    user_id: int | None = None
+    job_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one HTTP call to GigaChat cost and how it ended."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    latency_s: float
+    cause: Cause | None
+    context: CallContext
+
+
+UsageSink = Callable[[Usage], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TextAnswer:
+    """A plain text completion."""
+
+    text: str
+    finish_reason: str | None
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """An OAuth access token's lifetime (never the token itself)."""
+
+    expires_at: datetime
+    latency_s: float
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model the key can use."""
+
+    id: str
+    type: str
+
+
+def _error_body(exc: ResponseError) -> dict[str, Any]:
+    try:
+        body = json.loads(exc.content or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _make_error(cause: Cause, detail: str | None = None, *, retry_after: float = 0.0) -> LLMError:
+    message = texts.cause_text(cause)
+    if detail:
+        message = f"{message} {detail}"
+    return LLMError(
+        cause, message, texts.cause_fix(cause), retryable=cause in RETRYABLE, retry_after=retry_after
+    )
+
+
+def classify(exc: BaseException) -> LLMError:
+    """Map any exception from the SDK or httpx to an LLMError with a cause the user can act on."""
+    if isinstance(exc, LLMError):
+        return exc
+    if isinstance(exc, RateLimitError):
+        return _make_error(Cause.RATE_LIMITED, retry_after=exc.retry_after)
+    if isinstance(exc, ResponseError):
+        return _classify_response(exc)
+    if isinstance(exc, ModelNotSpecifiedError):
+        return _make_error(Cause.MODEL_NOT_FOUND, "Модель не указана (GIGACHAT_MODEL).")
+    if isinstance(exc, httpx.TimeoutException):
+        return _make_error(Cause.TIMEOUT)
+    if isinstance(exc, httpx.TransportError):
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(
+            exc.__context__, ssl.SSLCertVerificationError
+        ):
+            return _make_error(Cause.TLS_UNTRUSTED)
+        return _make_error(Cause.NETWORK, f"({type(exc).__name__})")
+    if isinstance(exc, GigaChatException):
+        return _make_error(Cause.SERVER_ERROR, f"({type(exc).__name__})")
+    return _make_error(Cause.NETWORK, f"({type(exc).__name__})")
+
+
+def _classify_response(exc: ResponseError) -> LLMError:
+    body = _error_body(exc)
+    code = body.get("code")
+    message = str(body.get("message", ""))
+    if isinstance(exc, AuthenticationError):
+        return _make_error(Cause.AUTH_REJECTED)
+    if isinstance(exc, BadRequestError):
+        by_code = {7: Cause.SCOPE_MISMATCH, 4: Cause.KEY_UNDECODABLE, 5: Cause.BAD_SCOPE, 1: Cause.BAD_SCOPE}
+        if isinstance(code, int) and code in by_code:
+            return _make_error(by_code[code])
+        return _make_error(Cause.BAD_REQUEST, f"Ответ сервера: {message[:200]}" if message else None)
+    if exc.status_code == 402:
+        return _make_error(Cause.PAYMENT_REQUIRED)
+    if isinstance(exc, ForbiddenError):
+        return _make_error(Cause.FORBIDDEN)
+    if isinstance(exc, NotFoundError):
+        if "model" in message.lower() or "/chat/" in str(exc.url):
+            return _make_error(Cause.MODEL_NOT_FOUND)
+        return _make_error(Cause.NETWORK, f"По адресу {exc.url} нет API GigaChat (404).")
+    if isinstance(exc, UnprocessableEntityError):
+        return _make_error(Cause.BAD_REQUEST, f"(422) {message[:200]}")
+    if isinstance(exc, ServerError) or exc.status_code >= 500:
+        return _make_error(Cause.SERVER_ERROR, f"(HTTP {exc.status_code})")
+    return _make_error(Cause.BAD_REQUEST, f"(HTTP {exc.status_code})")
+
+
+def plain_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """Turn a pydantic model into the reduced, inlined JSON Schema GigaChat functions accept."""
+    schema = model.model_json_schema()
+    defs = schema.get("$defs", {})
+
+    def walk(node: dict[str, Any]) -> dict[str, Any]:
+        if "$ref" in node:
+            node = {**defs[node["$ref"].split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+        if "anyOf" in node:
+            options = [o for o in node["anyOf"] if o.get("type") != "null"]
+            node = {**{k: v for k, v in node.items() if k != "anyOf"}, **walk(options[0])}
+        out: dict[str, Any] = {}
+        for key in ("type", "description", "enum"):
+            if key in node:
+                out[key] = node[key]
+        if "const" in node:
+            out["enum"] = [node["const"]]
+        if "enum" in out and "type" not in out:
+            out["type"] = "string"
+        if "items" in node:
+            out["items"] = walk(node["items"])
+        if node.get("type") == "object" or "properties" in node:
+            if not node.get("properties"):
+                raise ValueError(f"{model.__name__}: every object in a GigaChat schema needs properties")
+            out["type"] = "object"
+            out["properties"] = {k: walk(v) for k, v in node["properties"].items()}
+            if node.get("required"):
+                out["required"] = list(node["required"])
+        return out
+
+    return walk(schema)
+
+
+def _extract_json(text: str) -> Any:
+    match = re.search(r"\{.*\}", text, re.DOTALL)
+    if not match:
+        return None
+    try:
+        return json.loads(match.group(0))
+    except ValueError:
+        return None
+
+
+def _ssl_context(ca_file: str) -> ssl.SSLContext:
+    """Trust the usual public roots and, on top of them, the given CA (e.g. Russian Trusted Root CA)."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+class GigaChatClient:
+    """Async GigaChat access with a concurrency limit, retries, JSON answers and usage reporting."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        credentials: Credentials,
+        *,
+        usage_sink: UsageSink | None = None,
+        base_url: str | None = None,
+        max_retries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 20.0,
+        retry_after_cap: float = 60.0,
+    ) -> None:
+        if not credentials.usable:
+            raise LLMUnavailable(
+                credentials.cause or Cause.MISSING_CREDENTIALS, texts.cause_text(Cause.MISSING_CREDENTIALS)
+            )
+        self.model = settings.gigachat_model
+        self.base_url = base_url or settings.gigachat_base_url
+        self._sink = usage_sink
+        self._semaphore = asyncio.Semaphore(settings.max_concurrency)
+        self.max_retries = max_retries
+        self._backoff = (backoff_base, backoff_cap, retry_after_cap)
+        kwargs: dict[str, Any] = {}
+        if settings.gigachat_ca_bundle_file and settings.gigachat_verify_ssl:
+            kwargs["ssl_context"] = _ssl_context(str(settings.gigachat_ca_bundle_file))
+        self._client = GigaChat(
+            credentials=credentials.value,
+            scope=settings.gigachat_scope,
+            model=self.model,
+            base_url=self.base_url,
+            auth_url=settings.gigachat_auth_url,
+            verify_ssl_certs=settings.gigachat_verify_ssl,
+            timeout=settings.gigachat_timeout,
+            max_retries=0,  # retries live in this class only
+            **kwargs,
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, usage_sink: UsageSink | None = None, **kwargs: Any
+    ) -> GigaChatClient:
+        """Build the client, or raise LLMUnavailable saying why GigaChat cannot be used."""
+        credentials = resolve_credentials(
+            credentials=settings.secret("gigachat_credentials"),
+            api_key=settings.secret("gigachat_api_key"),
+            client_id=settings.gigachat_client_id,
+            client_secret=settings.secret("gigachat_client_secret"),
+        )
+        if not credentials.usable:
+            cause = credentials.cause or Cause.MISSING_CREDENTIALS
+            raise LLMUnavailable(cause, texts.cause_text(cause), texts.cause_fix(cause))
+        if settings.gigachat_scope.upper() not in KNOWN_SCOPES:
+            raise LLMUnavailable(
+                Cause.BAD_SCOPE, texts.cause_text(Cause.BAD_SCOPE), texts.cause_fix(Cause.BAD_SCOPE)
+            )
+        return cls(settings, credentials, usage_sink=usage_sink, **kwargs)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.aclose()
+
+    async def __aenter__(self) -> GigaChatClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _delay(self, attempt: int, error: LLMError) -> float:
+        base, cap, retry_after_cap = self._backoff
+        if error.retry_after > 0:
+            return min(error.retry_after, retry_after_cap)
+        return float(min(base * 2**attempt, cap) * random.uniform(0.8, 1.2))
+
+    async def _report(self, usage: Usage) -> None:
+        if self._sink is None:
+            return
+        try:
+            await self._sink(usage)
+        except Exception:  # a broken sink must never break a GigaChat call
+            log.exception("usage sink failed")
+
+    async def _chat(self, chat: Chat, context: CallContext) -> tuple[ChatCompletion, Usage]:
+        """Send one chat request with the concurrency limit and retries; report usage of each try."""
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                async with self._semaphore:
+                    completion = await self._client.achat(chat)
+            except Exception as exc:
+                error = classify(exc)
+                usage = Usage(self.model, 0, 0, 0, time.monotonic() - started, error.cause, context)
+                await self._report(usage)
+                if not error.retryable or attempt >= self.max_retries:
+                    raise error from exc
+                delay = self._delay(attempt, error)
+                log.warning("GigaChat %s, retry %d in %.1fs", error.cause.value, attempt + 1, delay)
+                await asyncio.sleep(delay)
+                attempt += 1
+                continue
+            u = completion.usage
+            usage = Usage(
+                completion.model,
+                u.prompt_tokens,
+                u.completion_tokens,
+                u.total_tokens,
+                time.monotonic() - started,
+                None,
+                context,
+            )
+            await self._report(usage)
+            return completion, usage
+
+    async def _once(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        """Run a service call (token, models, balance) once, under the limit, errors classified."""
+        try:
+            async with self._semaphore:
+                return await call()
+        except Exception as exc:
+            raise classify(exc) from exc
+
+    # --- public -------------------------------------------------------------------------------
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        system: str | None = None,
+        context: CallContext = CallContext(),
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> TextAnswer:
+        """Return a plain text answer."""
+        messages = [Messages(role=MessagesRole.SYSTEM, content=system)] if system else []
+        messages.append(Messages(role=MessagesRole.USER, content=prompt))
+        chat = Chat(messages=messages, model=self.model, max_tokens=max_tokens, temperature=temperature)
+        completion, usage = await self._chat(chat, context)
+        choice = completion.choices[0]
+        if choice.finish_reason == "blacklist":
+            raise _make_error(Cause.BLACKLISTED)
+        return TextAnswer(choice.message.content, choice.finish_reason, usage)
+
+    async def ask_json(
+        self,
+        answer_type: type[T],
+        *,
+        prompt: str,
+        system: str | None = None,
+        function_name: str = "answer",
+        description: str = "Верни ответ в виде аргументов функции.",
+        context: CallContext = CallContext(),
+        temperature: float | None = None,
+    ) -> T:
+        """Return a validated structured answer through one forced function call (one repair try)."""
+        function = Function(
+            name=function_name,
+            description=description,
+            parameters=FunctionParameters.model_validate(plain_schema(answer_type)),
+        )
+        messages = [Messages(role=MessagesRole.SYSTEM, content=system)] if system else []
+        messages.append(Messages(role=MessagesRole.USER, content=prompt))
+        problem = ""
+        for attempt in range(2):
+            if attempt:
+                repair = texts.LLM_REPAIR.format(problem=problem[:1500])
+                messages = [*messages, Messages(role=MessagesRole.USER, content=repair)]
+            chat = Chat(
+                messages=messages,
+                model=self.model,
+                functions=[function],
+                function_call={"name": function_name},
+                temperature=temperature,
+            )
+            completion, _ = await self._chat(chat, context)
+            choice = completion.choices[0]
+            if choice.finish_reason == "blacklist":
+                raise _make_error(Cause.BLACKLISTED)
+            call = choice.message.function_call
+            arguments = call.arguments if call is not None else _extract_json(choice.message.content)
+            try:
+                return answer_type.model_validate(arguments)
+            except ValidationError as exc:
+                problem = _describe_validation(exc, choice.finish_reason)
+                log.warning("GigaChat answer for %s did not validate (try %d)", function_name, attempt + 1)
+        raise InvalidAnswerError(
+            Cause.INVALID_ANSWER,
+            texts.cause_text(Cause.INVALID_ANSWER),
+            texts.cause_fix(Cause.INVALID_ANSWER),
+        )
+
+    async def fetch_token(self) -> TokenInfo:
+        """Get an OAuth token (or reuse a valid one); return its lifetime."""
+        started = time.monotonic()
+        token = await self._once(self._client.aget_token)
+        latency = time.monotonic() - started
+        expires_ms = token.expires_at if token else 0
+        if expires_ms < 10**11:  # some servers answer in seconds
+            expires_ms *= 1000
+        return TokenInfo(datetime.fromtimestamp(expires_ms / 1000).astimezone(), latency)
+
+    async def list_models(self) -> list[ModelInfo]:
+        """Return the models this key can use."""
+        models = await self._once(self._client.aget_models)
+        return [ModelInfo(m.id_, str(getattr(m, "type", None) or "chat")) for m in models.data]
+
+    async def balance(self) -> list[tuple[str, float]] | None:
+        """Return the prepaid balance per service, or None when it does not apply (postpaid: 403)."""
+        try:
+            balance = await self._once(self._client.aget_balance)
+        except LLMError as error:
+            if error.cause == Cause.FORBIDDEN:
+                return None
+            raise
+        return [(b.usage, b.value) for b in balance.balance]
+
+
+def _describe_validation(exc: ValidationError, finish_reason: str | None) -> str:
+    lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]]
+    if finish_reason == "length":
+        lines.append(texts.LLM_TOO_LONG)
+    return "; ".join(lines)
