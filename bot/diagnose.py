@@ -173,8 +173,7 @@ def _bundle_subjects(path: str) -> list[str]:
     names: list[str] = []
     for cert in context.get_ca_certs():
         subject: Any = cert.get("subject", ())
-        for rdn in subject:
-            names.extend(str(pair[1]) for pair in rdn if pair[0] == "commonName")
+        names.append(", ".join(str(pair[1]) for rdn in subject for pair in rdn))
     return names
 
 
