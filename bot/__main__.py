@@ -9,10 +9,12 @@ import sys
 from collections.abc import Sequence
 
 from bot import texts
-from bot.config import Settings, load_settings
+from bot.config import Settings, check_token, load_settings
 from bot.diagnose import run_diagnose
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UserFacingError
 from bot.logs import setup_logging
+from bot.storage import Database
+from bot.users import Role, UserService
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +25,36 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose = commands.add_parser("diagnose", help=texts.CLI_DIAGNOSE_HELP)
     diagnose.add_argument("--offline", action="store_true", help=texts.CLI_OFFLINE_HELP)
     diagnose.add_argument("--json", action="store_true", help=texts.CLI_JSON_HELP)
+    users = commands.add_parser("users", help=texts.CLI_USERS_HELP)
+    users_commands = users.add_subparsers(dest="action", required=True)
+    users_commands.add_parser("list")
+    grant = users_commands.add_parser("grant")
+    grant.add_argument("telegram_id", type=int)
+    grant.add_argument("role")
+    revoke = users_commands.add_parser("revoke")
+    revoke.add_argument("telegram_id", type=int)
     return parser
+
+
+async def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
+    """List, grant or revoke roles without Telegram (the first admin on a fresh server)."""
+    async with Database.open(settings.database_path) as db:
+        users = UserService(db, settings.admin_ids)
+        if args.action == "grant":
+            role = Role.parse(args.role)
+            await users.grant(args.telegram_id, role, by=0)
+            print(texts.CLI_GRANTED.format(id=args.telegram_id, role=texts.ROLE_LABELS[role.value]))
+        elif args.action == "revoke":
+            await users.revoke(args.telegram_id, by=0)
+            print(texts.CLI_REVOKED.format(id=args.telegram_id))
+        else:
+            people = await users.everyone()
+            for p in people:
+                label = texts.ROLE_LABELS[p.role.value] if p.role else "—"
+                print(texts.CLI_USERS_LINE.format(id=p.telegram_id, role=label, name=p.full_name))
+            if not people:
+                print(texts.CLI_USERS_EMPTY)
+    return 0
 
 
 async def cmd_diagnose(settings: Settings, *, offline: bool, as_json: bool) -> int:
@@ -32,8 +63,7 @@ async def cmd_diagnose(settings: Settings, *, offline: bool, as_json: bool) -> i
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
-        rows = [(c.status, c.title, c.detail, c.fix) for c in report.checks]
-        print(texts.format_diagnose(rows, ok=report.ok, offline=offline))
+        print(texts.format_diagnose(report.rows(), ok=report.ok, offline=offline))
     return 0 if report.ok else 1
 
 
@@ -47,9 +77,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(settings)
     command = args.command or "run"
-    if command == "diagnose":
-        return asyncio.run(cmd_diagnose(settings, offline=args.offline, as_json=args.json))
-    from bot.app import run_bot
+    try:
+        if command == "diagnose":
+            return asyncio.run(cmd_diagnose(settings, offline=args.offline, as_json=args.json))
+        if command == "users":
+            return asyncio.run(cmd_users(settings, args))
+    except UserFacingError as error:
+        print(error.message, file=sys.stderr)
+        return 2
+    try:
+        check_token(settings)
+    except UserFacingError as error:
+        print(error.message)
+        return 2
+    from bot.app import run_bot  # aiogram is slow to import; only the bot itself needs it
 
     return run_bot(settings)
 

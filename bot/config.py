@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot import texts
+from bot.errors import ConfigError, UserFacingError
 
 KNOWN_SCOPES = ("GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP")
 SBER_BASE_URL = "https://gigachat.devices.sberbank.ru/api/v1"
@@ -16,6 +18,7 @@ GIGA_BASE_URL = "https://api.giga.chat/v1"
 DEFAULT_AUTH_URL = "https://ngw.devices.sberbank.ru:9443/api/v2/oauth"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
+TOKEN_RE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{30,}")
 _TRUE = {"1", "true", "yes", "on", "да", "y"}
 _FALSE = {"0", "false", "no", "off", "нет", "n"}
 
@@ -28,6 +31,7 @@ EXPECTED: dict[str, str] = {
     "LOG_LEVEL": "DEBUG, INFO, WARNING или ERROR",
     "MAX_FILE_MB": "целое число мегабайт от 1 до 2000",
     "MAX_ROWS": "целое число строк от 1",
+    "WEBHOOK_PORT": "номер порта от 1 до 65535",
 }
 
 
@@ -51,6 +55,11 @@ class Settings(BaseSettings):
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     database_path: Path = Path("data/bot.sqlite3")
     telegram_api_url: str | None = None
+    webhook_url: str | None = None
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
     max_file_mb: int = Field(default=20, ge=1, le=2000)
     max_rows: int = Field(default=100_000, ge=1)
@@ -103,7 +112,9 @@ class Settings(BaseSettings):
     def _upper(cls, value: str) -> str:
         return value.upper()
 
-    @field_validator("gigachat_base_url", "gigachat_auth_url", "telegram_api_url", mode="before")
+    @field_validator(
+        "gigachat_base_url", "gigachat_auth_url", "telegram_api_url", "webhook_url", mode="before"
+    )
     @classmethod
     def _url(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -152,3 +163,13 @@ def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Set
     except ValidationError as exc:
         lines = [_explain(e) for e in exc.errors()]
         raise ConfigError("\n".join(lines)) from None
+
+
+def check_token(settings: Settings) -> str:
+    """Return the bot token, or raise a UserFacingError explaining how to get one."""
+    token = (settings.secret("bot_token") or "").strip()
+    if not token:
+        raise UserFacingError(texts.TOKEN_MISSING)
+    if not TOKEN_RE.fullmatch(token):
+        raise UserFacingError(texts.TOKEN_MALFORMED)
+    return token

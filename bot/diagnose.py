@@ -65,6 +65,10 @@ class Report:
         """Return True when no check failed (warnings allowed)."""
         return all(c.status != "fail" for c in self.checks)
 
+    def rows(self) -> list[tuple[str, str, str, str | None]]:
+        """Return (status, title, detail, fix) per check, for the text formatters."""
+        return [(c.status, c.title, c.detail, c.fix) for c in self.checks]
+
     def to_json(self) -> dict[str, Any]:
         """Return the stable JSON form other tools read."""
         creds = self.credentials

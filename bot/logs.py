@@ -7,36 +7,52 @@ import logging
 from bot.config import Settings
 from bot.credentials import mask_secret
 
-SECRET_FIELDS = ("bot_token", "gigachat_api_key", "gigachat_credentials", "gigachat_client_secret")
+SECRET_FIELDS = (
+    "bot_token",
+    "webhook_secret",
+    "gigachat_api_key",
+    "gigachat_credentials",
+    "gigachat_client_secret",
+)
+
+
+class Scrubber:
+    """Replace every configured secret in a text with its masked form."""
+
+    def __init__(self, settings: Settings) -> None:
+        values = {v.strip() for name in SECRET_FIELDS if (v := settings.secret(name))}
+        self._secrets = sorted((s for s in values if len(s) >= 8), key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, mask_secret(secret))
+        return text
 
 
 class SecretMasker(logging.Filter):
-    """Replace known secret values in log messages with their masked form."""
+    """Mask known secrets in every log record (messages and tracebacks alike)."""
 
-    def __init__(self, secrets: list[str]) -> None:
+    def __init__(self, scrub: Scrubber) -> None:
         super().__init__()
-        self._secrets = sorted({s for s in secrets if len(s) >= 8}, key=len, reverse=True)
+        self._scrub = scrub
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
         message = record.getMessage()
-        masked = message
-        for secret in self._secrets:
-            masked = masked.replace(secret, mask_secret(secret))
+        masked = self._scrub(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = self._scrub(logging.Formatter().formatException(record.exc_info))
         return True
 
 
 def setup_logging(settings: Settings) -> None:
     """Configure the root logger once, masking secrets on every handler."""
-    secrets = [v.strip() for name in SECRET_FIELDS if (v := settings.secret(name))]
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    masker = SecretMasker(secrets)
+    masker = SecretMasker(Scrubber(settings))
     for handler in logging.getLogger().handlers:
         handler.addFilter(masker)
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
