@@ -6,13 +6,17 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
 
 from bot import texts
 from bot.config import Settings, check_token, load_settings
 from bot.diagnose import run_diagnose
-from bot.errors import ConfigError, UserFacingError
+from bot.errors import ConfigError, LLMUnavailable, UserFacingError
+from bot.llm import GigaChatClient
 from bot.logs import setup_logging
+from bot.places import plan_file
 from bot.storage import Database
 from bot.users import Role, UserService
 
@@ -25,6 +29,19 @@ def build_parser() -> argparse.ArgumentParser:
     diagnose = commands.add_parser("diagnose", help=texts.CLI_DIAGNOSE_HELP)
     diagnose.add_argument("--offline", action="store_true", help=texts.CLI_OFFLINE_HELP)
     diagnose.add_argument("--json", action="store_true", help=texts.CLI_JSON_HELP)
+    mapping = commands.add_parser("mapping", help=texts.CLI_MAPPING_HELP)
+    mapping.add_argument("file", type=Path)
+    mapping.add_argument("--sheet", help=texts.CLI_SHEET_HELP)
+    mapping.add_argument("--json", action="store_true", help=texts.CLI_JSON_HELP)
+    mapping.add_argument("--offline", action="store_true", help=texts.CLI_NO_LLM_HELP)
+    process = commands.add_parser("process", help=texts.CLI_PROCESS_HELP)
+    process.add_argument("file", type=Path)
+    process.add_argument("--sheet", help=texts.CLI_SHEET_HELP)
+    process.add_argument("--offline", action="store_true", help=texts.CLI_NO_LLM_HELP)
+    process.add_argument("--describe", choices=("empty", "all", "none"), default="empty", help=texts.CLI_DESCRIBE_HELP)
+    process.add_argument("-o", "--output", type=Path, help=texts.CLI_OUT_HELP)
+    process.add_argument("--jsonl", type=Path, help=texts.CLI_JSONL_HELP)
+    process.add_argument("--yes", action="store_true", help=texts.CLI_YES_HELP)
     users = commands.add_parser("users", help=texts.CLI_USERS_HELP)
     users_commands = users.add_subparsers(dest="action", required=True)
     users_commands.add_parser("list")
@@ -34,6 +51,35 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = users_commands.add_parser("revoke")
     revoke.add_argument("telegram_id", type=int)
     return parser
+
+
+@asynccontextmanager
+async def open_llm(settings: Settings, offline: bool) -> AsyncIterator[GigaChatClient | None]:
+    """The GigaChat client for CLI commands, or None offline / without a key."""
+    if offline:
+        yield None
+        return
+    try:
+        client = GigaChatClient.from_settings(settings)
+    except LLMUnavailable:
+        yield None
+        return
+    async with client:
+        yield client
+
+
+async def cmd_mapping(settings: Settings, args: argparse.Namespace) -> int:
+    """Show how a file's columns map to our fields."""
+    path: Path = args.file
+    async with Database.open(settings.database_path) as db, open_llm(settings, args.offline) as llm:
+        plan = await plan_file(path, original_name=path.name, settings=settings, db=db, llm=llm, sheet=args.sheet)
+    if args.json:
+        print(json.dumps(plan.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(texts.format_mapping_plain(plan.to_json()))
+    if plan.llm_note:
+        print(plan.llm_note)
+    return 0
 
 
 async def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
@@ -82,6 +128,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cmd_diagnose(settings, offline=args.offline, as_json=args.json))
         if command == "users":
             return asyncio.run(cmd_users(settings, args))
+        if command == "process":
+            if not args.file.is_file():
+                raise UserFacingError(texts.CLI_NO_FILE.format(path=args.file))
+            from bot.cli_process import run_process
+
+            return asyncio.run(
+                run_process(
+                    settings, args.file, sheet=args.sheet, offline=args.offline, describe=args.describe,
+                    output=args.output, jsonl=args.jsonl, yes=args.yes,
+                )
+            )  # fmt: skip
+        if command == "mapping":
+            if not args.file.is_file():
+                raise UserFacingError(texts.CLI_NO_FILE.format(path=args.file))
+            return asyncio.run(cmd_mapping(settings, args))
     except UserFacingError as error:
         print(error.message, file=sys.stderr)
         return 2

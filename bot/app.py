@@ -6,10 +6,7 @@ import asyncio
 import logging
 import secrets
 import signal
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
-from typing import Any
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
@@ -23,85 +20,16 @@ from aiohttp import web
 
 from bot import texts
 from bot.config import Settings, check_token
-from bot.errors import LLMUnavailable, UserFacingError
-from bot.handlers import admin, common, errors
+from bot.errors import UserFacingError
+from bot.handlers import admin, common, errors, imports
 from bot.handlers.access import AccessMiddleware
 from bot.handlers.errors import AdminAlerts
 from bot.handlers.menus import refresh_menus
 from bot.handlers.session import ReliableRequests
-from bot.llm import GigaChatClient
 from bot.logs import Scrubber
-from bot.storage import Database
-from bot.users import UserService
+from bot.services import Services, open_services
 
 log = logging.getLogger(__name__)
-
-
-class BackgroundTasks:
-    """Keeps a reference to every background task, so none is lost and all stop on shutdown."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        """Start a task and remember it until it ends."""
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
-
-    async def close(self, grace: float = 5.0) -> None:
-        """Let running tasks finish for a moment, then cancel the rest."""
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-
-
-@dataclass
-class Services:
-    """Everything handlers may ask for, one object per concern."""
-
-    settings: Settings
-    db: Database
-    users: UserService
-    llm: GigaChatClient | None
-    llm_problem: LLMUnavailable | None = None
-    tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
-
-    def gigachat_mode(self) -> str:
-        """Describe how GigaChat is used, for the start-up log line."""
-        if self.llm is not None:
-            s = self.settings
-            return f"GigaChat on ({s.gigachat_model}, {s.gigachat_scope}, {s.max_concurrency} stream(s))"
-        cause = self.llm_problem.cause.value if self.llm_problem else "not configured"
-        return f"GigaChat off ({cause}): offline rules"
-
-
-@asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Open the database and the GigaChat client; close both on exit."""
-    async with Database.open(settings.database_path) as db:
-        llm: GigaChatClient | None = None
-        problem: LLMUnavailable | None = None
-        try:
-            llm = GigaChatClient.from_settings(settings)
-        except LLMUnavailable as error:
-            problem = error
-        services = Services(settings, db, UserService(db, settings.admin_ids), llm, problem)
-        try:
-            yield services
-        finally:
-            await services.tasks.close()
-            if llm is not None:
-                await llm.aclose()
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -109,9 +37,7 @@ def create_bot(settings: Settings) -> Bot:
     api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else PRODUCTION
     session = AiohttpSession(api=api)
     session.middleware(ReliableRequests())
-    return Bot(
-        check_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
-    )
+    return Bot(check_token(settings), session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
 def create_dispatcher(services: Services) -> Dispatcher:
@@ -124,6 +50,9 @@ def create_dispatcher(services: Services) -> Dispatcher:
         llm=services.llm,
         tasks=services.tasks,
         services=services,
+        imports=services.imports,
+        jobs=services.jobs,
+        taxonomy=services.taxonomy,
         alerts=AdminAlerts(scrub=Scrubber(services.settings)),
     )
     access = AccessMiddleware(services.users)
@@ -132,6 +61,7 @@ def create_dispatcher(services: Services) -> Dispatcher:
     dp.include_routers(
         common.build_router(),
         admin.build_router(),
+        imports.build_router(),
         common.build_fallback_router(),
         errors.build_router(),
     )
@@ -165,18 +95,14 @@ async def run_webhook(bot: Bot, dp: Dispatcher, settings: Settings, stop: asynci
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
     await site.start()
     try:
-        await bot.set_webhook(
-            settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types()
-        )
+        await bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
         log.info("webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, path)
         await stop.wait()
     finally:
         await runner.cleanup()
 
 
-async def serve(
-    settings: Settings, stop: asyncio.Event | None = None, *, handle_signals: bool = True
-) -> None:
+async def serve(settings: Settings, stop: asyncio.Event | None = None, *, handle_signals: bool = True) -> None:
     """Run the bot until stopped: long polling, or a webhook when WEBHOOK_URL is set."""
     stop = stop or asyncio.Event()
     bot = create_bot(settings)

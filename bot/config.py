@@ -56,13 +56,13 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/bot.sqlite3")
     telegram_api_url: str | None = None
     webhook_url: str | None = None
-    webhook_path: str = "/telegram"
     webhook_secret: SecretStr | None = None
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
     max_file_mb: int = Field(default=20, ge=1, le=2000)
     max_rows: int = Field(default=100_000, ge=1)
+    taxonomy_file: Path | None = None
 
     gigachat_api_key: SecretStr | None = None
     gigachat_credentials: SecretStr | None = None
@@ -112,9 +112,7 @@ class Settings(BaseSettings):
     def _upper(cls, value: str) -> str:
         return value.upper()
 
-    @field_validator(
-        "gigachat_base_url", "gigachat_auth_url", "telegram_api_url", "webhook_url", mode="before"
-    )
+    @field_validator("gigachat_base_url", "gigachat_auth_url", "telegram_api_url", "webhook_url", mode="before")
     @classmethod
     def _url(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -207,9 +207,7 @@ def classify_key(var: str, raw: str | None) -> _Candidate | None:
     return _classify_decoded(var, decoded, repaired, masked, findings)
 
 
-def _classify_decoded(
-    var: str, decoded: bytes, repaired: str, masked: str, findings: list[Finding]
-) -> _Candidate:
+def _classify_decoded(var: str, decoded: bytes, repaired: str, masked: str, findings: list[Finding]) -> _Candidate:
     text = decoded.decode("utf-8", errors="replace")
     pair = PAIR_RE.fullmatch(text)
     if pair:
@@ -218,9 +216,7 @@ def _classify_decoded(
     pair = PAIR_RE.fullmatch(text.strip())
     if pair:
         findings.append(Finding("warn", texts.CRED_NEWLINE_INSIDE.format(var=var)))
-        return _Candidate(
-            "authorization_key", var, _encode_pair(text.strip()), masked, findings, pair.group(1)
-        )
+        return _Candidate("authorization_key", var, _encode_pair(text.strip()), masked, findings, pair.group(1))
     if len(text) < PAIR_LENGTH and len(text) >= 8 and _PAIR_PREFIX_RE.fullmatch(text):
         findings.append(_truncated_or_length(var, decoded, len(repaired)))
         return _Candidate("invalid", var, None, masked, findings)
@@ -280,9 +276,7 @@ def _classify_pair(raw_id: str | None, raw_secret: str | None) -> _Candidate | N
     source = f"{ID_VAR}+{SECRET_VAR}"
     masked = f"{mask_client_id(client_id)} + {mask_secret(secret_value)}"
     findings = [Finding("info", texts.CRED_ID_AND_SECRET)]
-    return _Candidate(
-        "id_and_secret", source, _encode_pair(f"{client_id}:{secret_value}"), masked, findings, client_id
-    )
+    return _Candidate("id_and_secret", source, _encode_pair(f"{client_id}:{secret_value}"), masked, findings, client_id)
 
 
 def _with_client_id(client_id: str, key: _Candidate) -> _Candidate:
@@ -295,9 +289,7 @@ def _with_client_id(client_id: str, key: _Candidate) -> _Candidate:
     key.findings.append(Finding("info", texts.CRED_ID_AND_KEY))
     inside = key.client_id or ""
     if inside.lower() != client_id.lower():
-        message = texts.CRED_ID_MISMATCH.format(
-            inside=mask_client_id(inside), given=mask_client_id(client_id)
-        )
+        message = texts.CRED_ID_MISMATCH.format(inside=mask_client_id(inside), given=mask_client_id(client_id))
         key.findings.append(Finding("warn", message, Cause.CLIENT_ID_MISMATCH))
     return key
 
@@ -335,9 +327,7 @@ def resolve_credentials(
         names = ", ".join(c.source for c in found)
         findings.append(Finding("info", texts.CRED_WINS.format(names=names, winner=winner.source)))
     findings.extend(_compare(other, winner) for other in others)
-    return Credentials(
-        winner.form, winner.source, winner.value, winner.masked, tuple(findings), winner.client_id
-    )
+    return Credentials(winner.form, winner.source, winner.value, winner.masked, tuple(findings), winner.client_id)
 
 
 def _compare(other: _Candidate, winner: _Candidate) -> Finding:

@@ -115,9 +115,7 @@ def check_credentials(creds: Credentials) -> Check:
     """Report the key's form and everything noticed about it."""
     title = texts.DIAG_TITLES["credentials"]
     form = texts.CRED_FORM_TITLES[creds.form]
-    notes = [f.message for f in creds.findings if f.severity != "info"] or [
-        f.message for f in creds.findings[:1]
-    ]
+    notes = [f.message for f in creds.findings if f.severity != "info"]
     detail = f"{form}" + (f", {creds.source}: {creds.masked}" if creds.masked else "")
     if notes:
         detail += ". " + " ".join(notes)
@@ -144,9 +142,7 @@ def check_scope(settings: Settings) -> Check:
     """Check GIGACHAT_SCOPE is one of the three scopes."""
     scope = settings.gigachat_scope
     if scope not in KNOWN_SCOPES:
-        return _fail(
-            "scope", texts.DIAG_TITLES["scope"], Cause.BAD_SCOPE, texts.DIAG_SCOPE_BAD.format(scope=scope)
-        )
+        return _fail("scope", texts.DIAG_TITLES["scope"], Cause.BAD_SCOPE, texts.DIAG_SCOPE_BAD.format(scope=scope))
     detail = texts.DIAG_SCOPE_OK[scope].format(streams=settings.max_concurrency)
     return Check("scope", "ok", texts.DIAG_TITLES["scope"], detail)
 
@@ -158,9 +154,7 @@ def check_model(settings: Settings) -> Check:
     base = model.removesuffix("-preview")
     if base in KNOWN_MODELS:
         return Check("model", "ok", title, model)
-    return Check(
-        "model", "warn", title, texts.DIAG_MODEL_UNKNOWN.format(model=model, known=", ".join(KNOWN_MODELS))
-    )
+    return Check("model", "warn", title, texts.DIAG_MODEL_UNKNOWN.format(model=model, known=", ".join(KNOWN_MODELS)))
 
 
 def check_ssl(settings: Settings) -> Check:
@@ -230,9 +224,7 @@ def _version(package: str) -> str:
 
 def check_versions() -> Check:
     """Report python, gigachat and aiogram versions."""
-    detail = (
-        f"Python {platform.python_version()}, gigachat {_version('gigachat')}, aiogram {_version('aiogram')}"
-    )
+    detail = f"Python {platform.python_version()}, gigachat {_version('gigachat')}, aiogram {_version('aiogram')}"
     return Check("versions", "ok", texts.DIAG_TITLES["versions"], detail)
 
 
@@ -286,9 +278,7 @@ async def live_checks(settings: Settings, creds: Credentials) -> list[Check]:
         ]
         models_check = await _check_models(client, settings.gigachat_model)
         checks.append(models_check)
-        if models_check.cause in HOST_LEVEL or (
-            models_check.status == "fail" and "404" in models_check.detail
-        ):
+        if models_check.cause in HOST_LEVEL or (models_check.status == "fail" and "404" in models_check.detail):
             checks.append(await _try_other_hosts(settings, creds))
         if models_check.status == "fail" and models_check.cause != Cause.MODEL_NOT_FOUND:
             checks += [_skip("completion", texts.DIAG_SKIP_API), _skip("balance", texts.DIAG_SKIP_API)]
@@ -362,9 +352,7 @@ async def _check_balance(client: GigaChatClient) -> Check:
 
 async def _try_other_hosts(settings: Settings, creds: Credentials) -> Check:
     title = texts.DIAG_TITLES["fallback_host"]
-    others = [
-        u for u in settings.gigachat_fallback_urls if u.rstrip("/") != settings.gigachat_base_url.rstrip("/")
-    ]
+    others = [u for u in settings.gigachat_fallback_urls if u.rstrip("/") != settings.gigachat_base_url.rstrip("/")]
     if not others:
         return Check("fallback_host", "skip", title, texts.DIAG_FALLBACK_NONE)
     for url in others:
@@ -374,9 +362,7 @@ async def _try_other_hosts(settings: Settings, creds: Credentials) -> Check:
             except LLMError:
                 continue
         fix = texts.DIAG_FALLBACK_FIX.format(url=url)
-        return Check(
-            "fallback_host", "warn", title, texts.DIAG_FALLBACK_WORKS.format(url=url), fix, Cause.NETWORK
-        )
+        return Check("fallback_host", "warn", title, texts.DIAG_FALLBACK_WORKS.format(url=url), fix, Cause.NETWORK)
     return Check(
         "fallback_host",
         "fail",

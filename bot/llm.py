@@ -111,9 +111,7 @@ def _make_error(cause: Cause, detail: str | None = None, *, retry_after: float =
     message = texts.cause_text(cause)
     if detail:
         message = f"{message} {detail}"
-    return LLMError(
-        cause, message, texts.cause_fix(cause), retryable=cause in RETRYABLE, retry_after=retry_after
-    )
+    return LLMError(cause, message, texts.cause_fix(cause), retryable=cause in RETRYABLE, retry_after=retry_after)
 
 
 def classify(exc: BaseException) -> LLMError:
@@ -129,9 +127,7 @@ def classify(exc: BaseException) -> LLMError:
     if isinstance(exc, httpx.TimeoutException):
         return _make_error(Cause.TIMEOUT)
     if isinstance(exc, httpx.TransportError):
-        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(
-            exc.__context__, ssl.SSLCertVerificationError
-        ):
+        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(exc.__context__, ssl.SSLCertVerificationError):
             return _make_error(Cause.TLS_UNTRUSTED)
         return _make_error(Cause.NETWORK, f"({type(exc).__name__})")
     if isinstance(exc, GigaChatException):
@@ -256,9 +252,7 @@ class GigaChatClient:
         )
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, usage_sink: UsageSink | None = None, **kwargs: Any
-    ) -> GigaChatClient:
+    def from_settings(cls, settings: Settings, usage_sink: UsageSink | None = None, **kwargs: Any) -> GigaChatClient:
         """Build the client, or raise LLMUnavailable saying why GigaChat cannot be used."""
         credentials = resolve_credentials(
             credentials=settings.secret("gigachat_credentials"),
@@ -270,9 +264,7 @@ class GigaChatClient:
             cause = credentials.cause or Cause.MISSING_CREDENTIALS
             raise LLMUnavailable(cause, texts.cause_text(cause), texts.cause_fix(cause))
         if settings.gigachat_scope.upper() not in KNOWN_SCOPES:
-            raise LLMUnavailable(
-                Cause.BAD_SCOPE, texts.cause_text(Cause.BAD_SCOPE), texts.cause_fix(Cause.BAD_SCOPE)
-            )
+            raise LLMUnavailable(Cause.BAD_SCOPE, texts.cause_text(Cause.BAD_SCOPE), texts.cause_fix(Cause.BAD_SCOPE))
         return cls(settings, credentials, usage_sink=usage_sink, **kwargs)
 
     async def aclose(self) -> None:
@@ -423,7 +415,8 @@ class GigaChatClient:
     async def list_models(self) -> list[ModelInfo]:
         """Return the models this key can use."""
         models = await self._once(self._client.aget_models)
-        return [ModelInfo(m.id_, str(getattr(m, "type", None) or "chat")) for m in models.data]
+        # The SDK's Model drops the API's "type" field, so tell embedders by name.
+        return [ModelInfo(m.id_, "embedder" if "embed" in m.id_.lower() else "chat") for m in models.data]
 
     async def balance(self) -> list[tuple[str, float]] | None:
         """Return the prepaid balance per service, or None when it does not apply (postpaid: 403)."""

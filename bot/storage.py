@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -33,15 +34,163 @@ MIGRATIONS: tuple[str, ...] = (
         used_at TEXT
     );
     """,
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL DEFAULT 'places',
+        user_id INTEGER NOT NULL,
+        chat_id INTEGER NOT NULL,
+        file_name TEXT NOT NULL,
+        file_path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        status TEXT NOT NULL,
+        sheet TEXT,
+        plan TEXT,
+        options TEXT,
+        message_id INTEGER,
+        total INTEGER NOT NULL DEFAULT 0,
+        processed INTEGER NOT NULL DEFAULT 0,
+        counters TEXT,
+        result_path TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT
+    );
+    CREATE INDEX jobs_user ON jobs (user_id, created_at);
+    CREATE INDEX jobs_sha ON jobs (sha256);
+    CREATE TABLE mapping_memory (
+        signature TEXT NOT NULL,
+        owner INTEGER NOT NULL,
+        mapping TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (signature, owner)
+    );
+    CREATE TABLE header_memory (
+        header TEXT PRIMARY KEY,
+        field TEXT,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE value_memory (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        result TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    );
+    """,
+    """
+    CREATE TABLE places (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        category TEXT,
+        subcategory TEXT,
+        description TEXT,
+        address TEXT,
+        city TEXT,
+        region TEXT,
+        district TEXT,
+        phone TEXT,
+        email TEXT,
+        website TEXT,
+        working_hours TEXT,
+        latitude REAL,
+        longitude REAL,
+        rating REAL,
+        price TEXT,
+        social TEXT,
+        notes TEXT,
+        external_id TEXT,
+        extra TEXT NOT NULL DEFAULT '{}',
+        name_key TEXT NOT NULL,
+        dedupe_key TEXT,
+        category_source TEXT,
+        needs_review INTEGER NOT NULL DEFAULT 0,
+        source_job INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX places_dedupe ON places (dedupe_key);
+    CREATE INDEX places_name ON places (name_key);
+    CREATE INDEX places_category ON places (category, subcategory);
+    CREATE TABLE job_rows (
+        job_id INTEGER NOT NULL,
+        row INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        reason TEXT,
+        place_id INTEGER,
+        result TEXT NOT NULL,
+        PRIMARY KEY (job_id, row)
+    );
+    CREATE TABLE llm_cache (
+        key TEXT PRIMARY KEY,
+        answer TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE llm_usage (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id INTEGER,
+        job_id INTEGER,
+        purpose TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        total_tokens INTEGER NOT NULL,
+        latency_ms INTEGER NOT NULL,
+        cause TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX llm_usage_job ON llm_usage (job_id);
+    CREATE INDEX llm_usage_user ON llm_usage (user_id, created_at);
+    """,
 )
 
+PLACE_COLUMNS = (
+    "name", "category", "subcategory", "description", "address", "city", "region", "district", "phone",
+    "email", "website", "working_hours", "latitude", "longitude", "rating", "price", "social", "notes",
+    "external_id",
+)  # fmt: skip
 
+TEAM = 0  # owner of mappings shared by the whole team
+
+JOB_COLUMNS = (
+    "id, kind, user_id, chat_id, file_name, file_path, sha256, status, sheet, plan, options, message_id, "
+    "total, processed, counters, result_path, error, created_at, updated_at, started_at, finished_at"
+)
 USER_COLUMNS = "telegram_id, role, full_name, username, knock_alerted_at"
 
 
 def now_iso() -> str:
     """Return the current UTC time as ISO text (what every timestamp column holds)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """An uploaded file and what became of it."""
+
+    id: int
+    kind: str
+    user_id: int
+    chat_id: int
+    file_name: str
+    file_path: str
+    sha256: str
+    status: str
+    sheet: str | None
+    plan: str | None
+    options: str | None
+    message_id: int | None
+    total: int
+    processed: int
+    counters: str | None
+    result_path: str | None
+    error: str | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    finished_at: str | None
 
 
 @dataclass(frozen=True)
@@ -180,3 +329,335 @@ class Database:
             row = await cursor.fetchone()
         await self._conn.commit()
         return str(row[0]) if row else None
+
+    # --- jobs ----------------------------------------------------------------------------------
+
+    async def create_job(
+        self,
+        *,
+        kind: str,
+        user_id: int,
+        chat_id: int,
+        file_name: str,
+        file_path: str,
+        sha256: str,
+        status: str,
+    ) -> int:
+        """Register an uploaded file; return the job id."""
+        stamp = now_iso()
+        cursor = await self._conn.execute(
+            """
+            INSERT INTO jobs (
+                kind, user_id, chat_id, file_name, file_path, sha256, status, created_at, updated_at
+            )
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (kind, user_id, chat_id, file_name, file_path, sha256, status, stamp, stamp),
+        )
+        await self._conn.commit()
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    async def get_job(self, job_id: int) -> JobRow | None:
+        """Return one job."""
+        async with self._conn.execute(f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)) as cursor:
+            row = await cursor.fetchone()
+        return JobRow(*row) if row else None
+
+    async def update_job(self, job_id: int, **values: str | int | None) -> None:
+        """Set some columns of a job (names are checked against the schema)."""
+        allowed = set(JOB_COLUMNS.replace(" ", "").split(",")) - {"id", "created_at"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"unknown job columns: {unknown}")
+        values["updated_at"] = now_iso()
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        await self._conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", (*values.values(), job_id))
+        await self._conn.commit()
+
+    async def recent_jobs(self, user_id: int | None, limit: int = 10) -> list[JobRow]:
+        """Return the newest jobs (of one user, or everybody's)."""
+        where, params = ("WHERE user_id = ?", (user_id, limit)) if user_id is not None else ("", (limit,))
+        async with self._conn.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs {where} ORDER BY id DESC LIMIT ?", params
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [JobRow(*row) for row in rows]
+
+    # --- mapping memory ------------------------------------------------------------------------
+
+    async def remember_mapping(self, signature: str, owner: int, mapping: str) -> None:
+        """Store a confirmed mapping for a header signature (per person, and for the team)."""
+        stamp = now_iso()
+        await self._conn.executemany(
+            """
+            INSERT INTO mapping_memory (signature, owner, mapping, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (signature, owner) DO UPDATE
+            SET mapping = excluded.mapping, updated_at = excluded.updated_at
+            """,
+            [(signature, owner, mapping, stamp), (signature, TEAM, mapping, stamp)],
+        )
+        await self._conn.commit()
+
+    async def recall_mapping(self, signature: str, owner: int) -> str | None:
+        """Return the remembered mapping: the person's own first, then the team's."""
+        async with self._conn.execute(
+            """
+            SELECT mapping FROM mapping_memory WHERE signature = ? AND owner IN (?, ?)
+            ORDER BY owner = ? DESC LIMIT 1
+            """,
+            (signature, owner, TEAM, owner),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def remember_headers(self, choices: dict[str, str | None]) -> None:
+        """Remember which field each confirmed header feeds (None: not imported)."""
+        stamp = now_iso()
+        await self._conn.executemany(
+            """
+            INSERT INTO header_memory (header, field, updated_at) VALUES (?, ?, ?)
+            ON CONFLICT (header) DO UPDATE SET field = excluded.field, updated_at = excluded.updated_at
+            """,
+            [(header, field, stamp) for header, field in choices.items()],
+        )
+        await self._conn.commit()
+
+    async def recall_headers(self, headers: list[str]) -> dict[str, str | None]:
+        """Return remembered fields for the given normalised headers."""
+        if not headers:
+            return {}
+        marks = ", ".join("?" for _ in headers)
+        async with self._conn.execute(
+            f"SELECT header, field FROM header_memory WHERE header IN ({marks})", headers
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {str(r[0]): (str(r[1]) if r[1] is not None else None) for r in rows}
+
+    async def remember_values(self, kind: str, results: dict[str, str]) -> None:
+        """Remember how values of a kind were resolved (e.g. a file's category → our keys)."""
+        stamp = now_iso()
+        await self._conn.executemany(
+            """
+            INSERT INTO value_memory (kind, value, result, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (kind, value) DO UPDATE SET result = excluded.result, updated_at = excluded.updated_at
+            """,
+            [(kind, value, result, stamp) for value, result in results.items()],
+        )
+        await self._conn.commit()
+
+    async def recall_values(self, kind: str, values: list[str]) -> dict[str, str]:
+        """Return remembered results for values of a kind."""
+        if not values:
+            return {}
+        found: dict[str, str] = {}
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            async with self._conn.execute(
+                f"SELECT value, result FROM value_memory WHERE kind = ? AND value IN ({marks})",
+                (kind, *chunk),
+            ) as cursor:
+                found.update({str(r[0]): str(r[1]) for r in await cursor.fetchall()})
+        return found
+
+    # --- places --------------------------------------------------------------------------------
+
+    async def find_places(self, *, dedupe_keys: list[str], name_keys: list[str]) -> list[dict[str, Any]]:
+        """Return catalogue places sharing a dedupe key or a name key with the given ones."""
+        found: dict[int, dict[str, Any]] = {}
+        for column, keys in (("dedupe_key", dedupe_keys), ("name_key", name_keys)):
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                if not chunk:
+                    continue
+                marks = ", ".join("?" for _ in chunk)
+                columns = f"id, {', '.join(PLACE_COLUMNS)}, extra, name_key, dedupe_key"
+                sql = f"SELECT {columns} FROM places WHERE {column} IN ({marks})"
+                async with self._conn.execute(sql, chunk) as cursor:
+                    for row in await cursor.fetchall():
+                        found[int(row["id"])] = dict(row)
+        return list(found.values())
+
+    async def save_batch(
+        self,
+        job_id: int,
+        *,
+        inserts: list[tuple[int, dict[str, Any]]],
+        updates: list[tuple[int, int, dict[str, Any]]],
+        rows: list[tuple[int, str, str | None, int | None, str]],
+        processed: int,
+        counters: str,
+    ) -> dict[int, int]:
+        """Write one batch atomically: new places, updated places, per-row results, job progress.
+
+        `inserts` are (row, values); `updates` are (row, place_id, changed values); `rows` are
+        (row, status, reason, place_id, result JSON) where place_id -1 means "the place inserted for
+        this row". Returns row → place id for the inserted places.
+        """
+        stamp = now_iso()
+        inserted: dict[int, int] = {}
+        await self._conn.execute("BEGIN")
+        try:
+            for row, values in inserts:
+                names = list(values)
+                sql = (
+                    f"INSERT INTO places ({', '.join(names)}, created_at, updated_at) "
+                    f"VALUES ({', '.join('?' for _ in names)}, ?, ?)"
+                )
+                cursor = await self._conn.execute(sql, (*values.values(), stamp, stamp))
+                assert cursor.lastrowid is not None
+                inserted[row] = cursor.lastrowid
+            for _row, place_id, values in updates:
+                if values:
+                    assignments = ", ".join(f"{name} = ?" for name in values)
+                    await self._conn.execute(
+                        f"UPDATE places SET {assignments}, updated_at = ? WHERE id = ?",
+                        (*values.values(), stamp, place_id),
+                    )
+            await self._conn.executemany(
+                """
+                INSERT OR REPLACE INTO job_rows (job_id, row, status, reason, place_id, result)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    (job_id, row, status, reason, inserted.get(row) if place_id == -1 else place_id, result)
+                    for row, status, reason, place_id, result in rows
+                ],
+            )
+            await self._conn.execute(
+                "UPDATE jobs SET processed = ?, counters = ?, updated_at = ? WHERE id = ?",
+                (processed, counters, stamp, job_id),
+            )
+            await self._conn.commit()
+        except BaseException:
+            await self._conn.rollback()
+            raise
+        return inserted
+
+    async def done_rows(self, job_id: int) -> set[int]:
+        """Row numbers of a job already committed (for resume)."""
+        async with self._conn.execute("SELECT row FROM job_rows WHERE job_id = ?", (job_id,)) as cursor:
+            return {int(r[0]) for r in await cursor.fetchall()}
+
+    async def job_results(self, job_id: int) -> list[tuple[int, str, str | None, int | None, str]]:
+        """Every row result of a job, in row order."""
+        async with self._conn.execute(
+            "SELECT row, status, reason, place_id, result FROM job_rows WHERE job_id = ? ORDER BY row",
+            (job_id,),
+        ) as cursor:
+            return [(int(r[0]), str(r[1]), r[2], r[3], str(r[4])) for r in await cursor.fetchall()]
+
+    async def search_places(self, query: str, *, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+        """Places whose name, address or category contains the query; (total, page)."""
+        like = f"%{query.strip().lower()}%"
+        where = (
+            "WHERE lower(name) LIKE ? OR lower(coalesce(address, '')) LIKE ? OR category LIKE ? OR subcategory LIKE ?"
+        )
+        params = (like, like, like, like)
+        async with self._conn.execute(f"SELECT count(*) FROM places {where}", params) as cursor:
+            row = await cursor.fetchone()
+            total = int(row[0]) if row else 0
+        async with self._conn.execute(
+            f"SELECT id, {', '.join(PLACE_COLUMNS)} FROM places {where} ORDER BY name COLLATE NOCASE LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ) as cursor:
+            return total, [dict(r) for r in await cursor.fetchall()]
+
+    async def iter_places(self, category: str | None = None) -> list[dict[str, Any]]:
+        """Every place (optionally of one category), for export."""
+        where, params = ("WHERE category = ?", (category,)) if category else ("", ())
+        async with self._conn.execute(
+            f"SELECT id, {', '.join(PLACE_COLUMNS)}, extra FROM places {where} ORDER BY id", params
+        ) as cursor:
+            return [dict(r) for r in await cursor.fetchall()]
+
+    async def category_counts(self) -> list[tuple[str | None, int]]:
+        """Places per category."""
+        async with self._conn.execute(
+            "SELECT category, count(*) FROM places GROUP BY category ORDER BY count(*) DESC"
+        ) as cursor:
+            return [(r[0], int(r[1])) for r in await cursor.fetchall()]
+
+    # --- GigaChat cache and usage --------------------------------------------------------------
+
+    async def cache_get(self, keys: list[str]) -> dict[str, str]:
+        """Cached answers by key."""
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            async with self._conn.execute(f"SELECT key, answer FROM llm_cache WHERE key IN ({marks})", chunk) as cursor:
+                found.update({str(r[0]): str(r[1]) for r in await cursor.fetchall()})
+        return found
+
+    async def cache_put(self, answers: dict[str, str]) -> None:
+        """Store answers by key."""
+        stamp = now_iso()
+        await self._conn.executemany(
+            "INSERT OR REPLACE INTO llm_cache (key, answer, created_at) VALUES (?, ?, ?)",
+            [(key, answer, stamp) for key, answer in answers.items()],
+        )
+        await self._conn.commit()
+
+    async def record_usage(
+        self, *, user_id: int | None, job_id: int | None, purpose: str, model: str,
+        prompt_tokens: int, completion_tokens: int, total_tokens: int, latency_ms: int, cause: str | None,
+    ) -> None:  # fmt: skip
+        """One GigaChat call's cost."""
+        await self._conn.execute(
+            """
+            INSERT INTO llm_usage (user_id, job_id, purpose, model, prompt_tokens, completion_tokens,
+                                   total_tokens, latency_ms, cause, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            (
+                user_id,
+                job_id,
+                purpose,
+                model,
+                prompt_tokens,
+                completion_tokens,
+                total_tokens,
+                latency_ms,
+                cause,
+                now_iso(),
+            ),
+        )
+        await self._conn.commit()
+
+    async def job_usage(self, job_id: int) -> tuple[int, int]:
+        """(calls, tokens) spent on a job."""
+        async with self._conn.execute(
+            "SELECT count(*), coalesce(sum(total_tokens), 0) FROM llm_usage WHERE job_id = ? AND cause IS NULL",
+            (job_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    async def usage_by_user(self, since: str) -> list[tuple[int | None, int, int]]:
+        """(user, calls, tokens) since a moment."""
+        async with self._conn.execute(
+            """
+            SELECT user_id, count(*), coalesce(sum(total_tokens), 0) FROM llm_usage
+            WHERE created_at >= ? GROUP BY user_id ORDER BY 3 DESC
+            """,
+            (since,),
+        ) as cursor:
+            return [(r[0], int(r[1]), int(r[2])) for r in await cursor.fetchall()]
+
+    async def unfinished_jobs(self) -> list[JobRow]:
+        """Jobs that were running or queued when the process stopped."""
+        async with self._conn.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('queued', 'running') ORDER BY id"
+        ) as cursor:
+            return [JobRow(*row) for row in await cursor.fetchall()]
+
+    async def last_done_job_for(self, sha256: str) -> JobRow | None:
+        """The newest finished job of the same file contents."""
+        async with self._conn.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE sha256 = ? AND status = 'done' ORDER BY id DESC LIMIT 1",
+            (sha256,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return JobRow(*row) if row else None

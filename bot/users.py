@@ -71,9 +71,7 @@ class UserService:
         """Return everybody known: ADMIN_IDS first, then people with roles, then strangers."""
         rows = {row.telegram_id: row for row in await self._db.list_users()}
         people = [
-            self._person(
-                i, None, rows[i].full_name if i in rows else "", rows[i].username if i in rows else None
-            )
+            self._person(i, None, rows[i].full_name if i in rows else "", rows[i].username if i in rows else None)
             for i in sorted(self.admin_ids)
         ]
         people += [

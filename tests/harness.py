@@ -31,9 +31,7 @@ class BotHarness:
     settings: Settings
     key: str
 
-    async def reply(
-        self, chat_id: int, *, after: int, contains: str | None = None, wait: float = 10.0
-    ) -> ApiCall:
+    async def reply(self, chat_id: int, *, after: int, contains: str | None = None, wait: float = 10.0) -> ApiCall:
         """Wait for a message the bot sent to a chat (optionally containing a text)."""
 
         def matches(call: ApiCall) -> bool:
@@ -49,9 +47,7 @@ class BotHarness:
             if c.method == "sendMessage" and c.chat_id == chat_id and c.ok
         ]
 
-    async def command(
-        self, user_id: int, command: str, args: str = "", *, contains: str | None = None
-    ) -> ApiCall:
+    async def command(self, user_id: int, command: str, args: str = "", *, contains: str | None = None) -> ApiCall:
         """Send a command and wait for the bot's answer to that chat."""
         mark = self.tg.mark()
         self.tg.send_command(user_id, command, args, first_name=f"User{user_id}")

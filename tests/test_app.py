@@ -27,11 +27,7 @@ from tests.harness import ADMIN, harness_settings
 
 
 def child_env(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GIGACHAT_", "BOT_", "TELEGRAM_", "WEBHOOK_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIGACHAT_", "BOT_", "TELEGRAM_", "WEBHOOK_"))}
     env.pop("ADMIN_IDS", None)
     env.update(extra)
     return env
@@ -134,9 +130,7 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path) -> None:
             }
             url = f"http://127.0.0.1:{port}/hook"
             async with aiohttp.ClientSession() as http:
-                async with http.post(
-                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                ) as r:
+                async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as r:
                     assert r.status == 401
                 mark = tg.mark()
                 headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cr3t-value-for-tests"}
@@ -173,9 +167,7 @@ async def test_edits_are_throttled_and_not_modified_is_ignored() -> None:
             sent = await bot.send_message(ADMIN, "progress 0")
             for n in range(1, 4):
                 await bot.edit_message_text(f"progress {n}", chat_id=ADMIN, message_id=sent.message_id)
-            assert (
-                await bot.edit_message_text("progress 3", chat_id=ADMIN, message_id=sent.message_id) is True
-            )
+            assert await bot.edit_message_text("progress 3", chat_id=ADMIN, message_id=sent.message_id) is True
         finally:
             await bot.session.close()
         edits = tg.calls_of("editMessageText", ADMIN)

@@ -115,11 +115,7 @@ def test_base64_of_something_else_is_tried_with_a_warning() -> None:
 
 
 def test_access_token_is_refused() -> None:
-    token = (
-        "eyJjdHkiOiJqd3QiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwiYWxnIjoiUlNBLU9BRVAtMjU2In0."
-        + "x" * 300
-        + ".abc.def"
-    )
+    token = "eyJjdHkiOiJqd3QiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIiwiYWxnIjoiUlNBLU9BRVAtMjU2In0." + "x" * 300 + ".abc.def"
     creds = resolve_credentials(credentials=token)
     assert creds.form == "access_token"
     assert creds.cause is Cause.ACCESS_TOKEN_AS_KEY
@@ -205,9 +201,7 @@ def _leaks(secret: str, text: str) -> bool:
 @given(
     st.one_of(
         st.text(min_size=0, max_size=200),
-        st.text(
-            alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ :с", max_size=160
-        ),
+        st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ :с", max_size=160),
         st.builds(lambda n, s: KEY[:n] + s, st.integers(0, len(KEY)), st.text(max_size=5)),
     ),
     st.sampled_from(["credentials", "api_key", "client_secret", "client_id"]),

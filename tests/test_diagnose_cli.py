@@ -200,9 +200,7 @@ async def test_scripted_faults_become_causes(
     assert run.check(check_id)["fix"]
 
 
-async def test_rate_limit_is_not_retried_and_advises_one_stream(
-    tmp_path: Path, gigachat: GigaChatEmulator
-) -> None:
+async def test_rate_limit_is_not_retried_and_advises_one_stream(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
     gigachat.rate_limit("chat", retry_after=30)
     run = await diagnose(tmp_path, emulator_env(gigachat, make_key()))
     assert run.code == 1
@@ -218,9 +216,7 @@ async def test_timeout(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
 
 
 async def test_unknown_model_lists_the_available_ones(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
-    run = await diagnose(
-        tmp_path, emulator_env(gigachat, make_key(), GIGACHAT_MODEL="GigaChat-Ultra"), "--json"
-    )
+    run = await diagnose(tmp_path, emulator_env(gigachat, make_key(), GIGACHAT_MODEL="GigaChat-Ultra"), "--json")
     assert run.code == 1
     models = run.check("models")
     assert models["cause"] == "model_not_found"
@@ -230,16 +226,12 @@ async def test_unknown_model_lists_the_available_ones(tmp_path: Path, gigachat: 
 
 async def test_postpaid_balance_is_not_applicable(tmp_path: Path) -> None:
     async with GigaChatEmulator(postpaid=True) as emu:
-        run = await diagnose(
-            tmp_path, emulator_env(emu, make_key(), GIGACHAT_SCOPE="GIGACHAT_API_CORP"), "--json"
-        )
+        run = await diagnose(tmp_path, emulator_env(emu, make_key(), GIGACHAT_SCOPE="GIGACHAT_API_CORP"), "--json")
     assert run.code == 0
     assert run.check("balance")["status"] == "skip"
 
 
-async def test_network_failure_on_the_api_host_tries_the_other_host(
-    tmp_path: Path, gigachat: GigaChatEmulator
-) -> None:
+async def test_network_failure_on_the_api_host_tries_the_other_host(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
     env = emulator_env(
         gigachat,
         make_key(),
@@ -272,9 +264,7 @@ async def test_untrusted_certificate_then_fixed_with_a_ca_bundle(tmp_path: Path)
 
         ca_file = tmp_path / "russian_trusted_root_ca.pem"
         ca.cert_pem.write_to_path(str(ca_file))
-        fixed = await diagnose(
-            tmp_path, emulator_env(emu, key, GIGACHAT_CA_BUNDLE_FILE=str(ca_file)), "--json"
-        )
+        fixed = await diagnose(tmp_path, emulator_env(emu, key, GIGACHAT_CA_BUNDLE_FILE=str(ca_file)), "--json")
         assert fixed.code == 0, fixed.stdout
         assert fixed.check("ca_bundle")["status"] == "ok"
 

@@ -147,9 +147,7 @@ async def test_forced_function_call_returns_schema_conforming_dict(
             required=["title", "category"],
         ),
     )
-    response = await client.achat(
-        user_chat("Опиши", functions=[function], function_call={"name": "describe_place"})
-    )
+    response = await client.achat(user_chat("Опиши", functions=[function], function_call={"name": "describe_place"}))
 
     choice = response.choices[0]
     assert choice.finish_reason == "function_call"
@@ -210,9 +208,7 @@ def test_example_from_schema_bounds() -> None:
         {"type": "object", "properties": {"nested": {"type": "object"}}},
     ],
 )
-async def test_object_without_properties_is_rejected(
-    make_client: ClientFactory, parameters: dict[str, Any]
-) -> None:
+async def test_object_without_properties_is_rejected(make_client: ClientFactory, parameters: dict[str, Any]) -> None:
     chat = user_chat("hi", functions=[{"name": "f", "parameters": parameters}])
     with pytest.raises(UnprocessableEntityError) as info:
         await make_client().achat(chat)

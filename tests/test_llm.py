@@ -27,9 +27,7 @@ class Batch(BaseModel):
     items: list[Place]
 
 
-def client_for(
-    settings_factory: SettingsFactory, sink: list[Usage] | None = None, **kwargs: object
-) -> GigaChatClient:
+def client_for(settings_factory: SettingsFactory, sink: list[Usage] | None = None, **kwargs: object) -> GigaChatClient:
     async def record(usage: Usage) -> None:
         if sink is not None:
             sink.append(usage)
@@ -38,9 +36,7 @@ def client_for(
     return GigaChatClient.from_settings(settings_factory(), usage_sink=record, **options)  # type: ignore[arg-type]
 
 
-async def test_text_answer_and_usage_is_reported(
-    make_settings: SettingsFactory, gigachat: GigaChatEmulator
-) -> None:
+async def test_text_answer_and_usage_is_reported(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
     usages: list[Usage] = []
     async with client_for(make_settings, usages) as client:
         answer = await client.complete("Привет", context=CallContext("test", user_id=7, job_id=3))
@@ -85,9 +81,7 @@ async def test_invalid_arguments_get_one_repair_attempt(
     assert "не прошёл проверку" in chats[1].json["messages"][-1]["content"]
 
 
-async def test_invalid_twice_is_a_typed_error(
-    make_settings: SettingsFactory, gigachat: GigaChatEmulator
-) -> None:
+async def test_invalid_twice_is_a_typed_error(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
     bad = {"name": "answer", "arguments": {"category": "bar"}}
     gigachat.reply(function_call=bad, times=2)
     async with client_for(make_settings) as client:
@@ -100,18 +94,14 @@ async def test_invalid_twice_is_a_typed_error(
 async def test_truncated_answer_asks_for_a_shorter_one(
     make_settings: SettingsFactory, gigachat: GigaChatEmulator
 ) -> None:
-    gigachat.reply(
-        function_call={"name": "answer", "arguments": {"category": "food"}}, finish_reason="length"
-    )
+    gigachat.reply(function_call={"name": "answer", "arguments": {"category": "food"}}, finish_reason="length")
     async with client_for(make_settings) as client:
         answer = await client.ask_json(Place, prompt="x")
     assert answer.category in {"food", "culture", "other"}
     assert "короче" in gigachat.calls("chat")[1].json["messages"][-1]["content"]
 
 
-async def test_json_in_text_content_is_accepted(
-    make_settings: SettingsFactory, gigachat: GigaChatEmulator
-) -> None:
+async def test_json_in_text_content_is_accepted(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
     gigachat.reply(content='Вот ответ: ```json\n{"category": "culture", "confidence": 0.7}\n```')
     async with client_for(make_settings) as client:
         answer = await client.ask_json(Place, prompt="Музей")
@@ -119,9 +109,7 @@ async def test_json_in_text_content_is_accepted(
     assert len(gigachat.calls("chat")) == 1
 
 
-async def test_blacklisted_answer_is_its_own_cause(
-    make_settings: SettingsFactory, gigachat: GigaChatEmulator
-) -> None:
+async def test_blacklisted_answer_is_its_own_cause(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
     gigachat.reply(content="Не могу ответить", finish_reason="blacklist")
     async with client_for(make_settings) as client:
         with pytest.raises(LLMError) as info:
@@ -200,9 +188,7 @@ async def test_oauth_errors_map_to_causes_without_retry(
     assert gigachat.calls("chat") == []
 
 
-async def test_unknown_model_is_model_not_found(
-    make_settings: SettingsFactory, gigachat: GigaChatEmulator
-) -> None:
+async def test_unknown_model_is_model_not_found(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
     settings = make_settings(gigachat_model="GigaChat-Ultra")
     async with GigaChatClient.from_settings(settings) as client:
         with pytest.raises(LLMError) as info:
@@ -210,9 +196,7 @@ async def test_unknown_model_is_model_not_found(
     assert info.value.cause is Cause.MODEL_NOT_FOUND
 
 
-async def test_expired_token_is_refreshed_once(
-    make_settings: SettingsFactory, gigachat: GigaChatEmulator
-) -> None:
+async def test_expired_token_is_refreshed_once(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
     async with client_for(make_settings) as client:
         await client.complete("first")
         gigachat.expire_tokens()
@@ -231,9 +215,7 @@ async def test_concurrency_one_never_has_two_requests_in_flight(
     assert gigachat.max_in_flight_total == 1
 
 
-async def test_business_scope_runs_in_parallel(
-    make_settings: SettingsFactory, gigachat: GigaChatEmulator
-) -> None:
+async def test_business_scope_runs_in_parallel(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
     gigachat.latency = 0.1
     settings = make_settings(gigachat_scope="GIGACHAT_API_CORP", gigachat_max_concurrency=3)
     async with GigaChatClient.from_settings(settings) as client:

@@ -73,9 +73,7 @@ def make_router() -> Router:
         assert callback.data is not None
         assert isinstance(callback.message, Message)
         await callback.answer("ok")
-        await callback.message.edit_text(
-            f"<b>Picked</b> {callback.data.removeprefix('pick:')}", parse_mode="HTML"
-        )
+        await callback.message.edit_text(f"<b>Picked</b> {callback.data.removeprefix('pick:')}", parse_mode="HTML")
 
     @router.message(F.document)
     async def document(message: Message, bot: Bot) -> None:
@@ -113,9 +111,7 @@ async def polling(emu: TelegramEmulator) -> AsyncIterator[Bot]:
     bot = make_bot(emu)
     dp = Dispatcher()
     dp.include_router(make_router())
-    task = asyncio.create_task(
-        dp.start_polling(bot, handle_signals=False, polling_timeout=5, close_bot_session=False)
-    )
+    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=5, close_bot_session=False))
     try:
         await emu.wait_polling()
         yield bot
@@ -304,9 +300,7 @@ async def test_edit_and_delete(emu: TelegramEmulator, bot: Bot) -> None:
     assert edited.reply_markup is None
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text(text="v2", chat_id=USER, message_id=999)
-    await bot.edit_message_reply_markup(
-        chat_id=USER, message_id=message.message_id, reply_markup=_keyboard("b", "b")
-    )
+    await bot.edit_message_reply_markup(chat_id=USER, message_id=message.message_id, reply_markup=_keyboard("b", "b"))
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
         await bot.edit_message_reply_markup(
             chat_id=USER, message_id=message.message_id, reply_markup=_keyboard("b", "b")

@@ -98,17 +98,13 @@ def _parse_grant(message: Message, args: str | None) -> tuple[int, Role]:
     raise UserFacingError(texts.GRANT_USAGE)
 
 
-async def cmd_grant(
-    message: Message, command: CommandObject, users: UserService, bot: Bot, person: Person
-) -> None:
+async def cmd_grant(message: Message, command: CommandObject, users: UserService, bot: Bot, person: Person) -> None:
     """/grant <id> <role>, or /grant <role> in reply to a forwarded message."""
     target, role = _parse_grant(message, command.args)
     await message.answer(await _apply_role(bot, users, target, role, person.telegram_id))
 
 
-async def cmd_revoke(
-    message: Message, command: CommandObject, users: UserService, bot: Bot, person: Person
-) -> None:
+async def cmd_revoke(message: Message, command: CommandObject, users: UserService, bot: Bot, person: Person) -> None:
     """/revoke <id>."""
     words = (command.args or "").split()
     forwarded = _forwarded_user(message)
@@ -121,9 +117,7 @@ async def cmd_revoke(
     await message.answer(await _apply_role(bot, users, target, None, person.telegram_id))
 
 
-async def cmd_invite(
-    message: Message, command: CommandObject, users: UserService, bot: Bot, person: Person
-) -> None:
+async def cmd_invite(message: Message, command: CommandObject, users: UserService, bot: Bot, person: Person) -> None:
     """/invite <role>: a single-use deep link valid for 24 hours."""
     if not command.args:
         raise UserFacingError(texts.INVITE_USAGE)
@@ -137,9 +131,7 @@ async def on_grant_button(
     query: CallbackQuery, callback_data: GrantCallback, users: UserService, bot: Bot, person: Person
 ) -> None:
     """An admin pressed a role button under a knock alert."""
-    answer = await _apply_role(
-        bot, users, callback_data.user_id, Role(callback_data.role), person.telegram_id
-    )
+    answer = await _apply_role(bot, users, callback_data.user_id, Role(callback_data.role), person.telegram_id)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(f"{query.message.html_text}\n\n{answer}", reply_markup=None)

@@ -14,9 +14,7 @@ from bot.handlers.menus import set_person_menu
 from bot.users import Person, UserService
 
 
-async def cmd_start(
-    message: Message, command: CommandObject, person: Person, users: UserService, bot: Bot
-) -> None:
+async def cmd_start(message: Message, command: CommandObject, person: Person, users: UserService, bot: Bot) -> None:
     """Greet by role; a deep-link payload is an invite."""
     if command.args:
         role = await users.redeem_invite(command.args.strip(), person.telegram_id)

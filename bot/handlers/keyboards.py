@@ -36,3 +36,71 @@ def diagnose_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=texts.BTN_RETRY, callback_data=DiagnoseCallback())
     return builder.as_markup()
+
+
+class MapCallback(CallbackData, prefix="map"):
+    """A button of the mapping dialog: ok, edit, col, sheets, sheet, back, cancel."""
+
+    action: str
+    job: int
+    arg: int = -1
+
+
+class FieldCallback(CallbackData, prefix="mf"):
+    """Set one column of an upload to a field ("-" means: do not import)."""
+
+    job: int
+    index: int
+    field: str
+
+
+def mapping_keyboard(job: int, *, can_confirm: bool, several_sheets: bool) -> InlineKeyboardMarkup:
+    """✅ / ✏️ / 📄 / ❌ under the mapping message."""
+    builder = InlineKeyboardBuilder()
+    if can_confirm:
+        builder.button(text=texts.BTN_CONFIRM, callback_data=MapCallback(action="ok", job=job))
+    builder.button(text=texts.BTN_EDIT, callback_data=MapCallback(action="edit", job=job))
+    if several_sheets:
+        builder.button(text=texts.BTN_OTHER_SHEET, callback_data=MapCallback(action="sheets", job=job))
+    builder.button(text=texts.BTN_CANCEL, callback_data=MapCallback(action="cancel", job=job))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def columns_keyboard(job: int, columns: list[tuple[int, str, str | None]]) -> InlineKeyboardMarkup:
+    """One button per column: «3. Тел. → Телефон»."""
+    builder = InlineKeyboardBuilder()
+    for n, (index, header, field) in enumerate(columns[:95], start=1):
+        target = texts.FIELD_LABELS[field] if field else "—"
+        builder.button(
+            text=_short(f"{n}. {header} → {target}", 60),
+            callback_data=MapCallback(action="col", job=job, arg=index),
+        )
+    builder.button(text=texts.BTN_BACK, callback_data=MapCallback(action="back", job=job))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def fields_keyboard(job: int, index: int) -> InlineKeyboardMarkup:
+    """Every field, plus «не импортировать» and back."""
+    builder = InlineKeyboardBuilder()
+    for key, label in texts.FIELD_LABELS.items():
+        builder.button(text=_short(label, 30), callback_data=FieldCallback(job=job, index=index, field=key))
+    builder.button(text=texts.BTN_SKIP_COLUMN, callback_data=FieldCallback(job=job, index=index, field="-"))
+    builder.button(text=texts.BTN_BACK, callback_data=MapCallback(action="edit", job=job))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def sheets_keyboard(job: int, sheets: list[str]) -> InlineKeyboardMarkup:
+    """One button per visible sheet."""
+    builder = InlineKeyboardBuilder()
+    for n, name in enumerate(sheets[:95]):
+        builder.button(text=_short(name, 50), callback_data=MapCallback(action="sheet", job=job, arg=n))
+    builder.button(text=texts.BTN_BACK, callback_data=MapCallback(action="back", job=job))
+    builder.adjust(1)
+    return builder.as_markup()

@@ -16,10 +16,7 @@ log = logging.getLogger(__name__)
 
 def commands_for(role: Role | None) -> list[BotCommand]:
     """Return the menu a role sees (strangers: /start and /id)."""
-    if role is None:
-        pairs = texts.STRANGER_COMMANDS
-    else:
-        pairs = texts.COMMON_COMMANDS + texts.ROLE_COMMANDS[role.value]
+    pairs = texts.STRANGER_COMMANDS if role is None else texts.COMMON_COMMANDS + texts.ROLE_COMMANDS[role.value]
     return [BotCommand(command=command, description=description) for command, description in pairs]
 
 

@@ -62,9 +62,7 @@ OAUTH_PATH: Final = "/api/v2/oauth"
 ENDPOINTS: Final[tuple[str, ...]] = ("oauth", "chat", "models", "tokens", "balance", "other")
 _SCRIPTABLE: Final[frozenset[str]] = frozenset({"oauth", "chat", "models", "tokens", "balance", "*"})
 
-VALID_SCOPES: Final[frozenset[str]] = frozenset(
-    {"GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"}
-)
+VALID_SCOPES: Final[frozenset[str]] = frozenset({"GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"})
 
 DEFAULT_MODELS: Final[tuple[tuple[str, str], ...]] = (
     ("GigaChat", "chat"),
@@ -282,8 +280,7 @@ def example_from_schema(schema: Mapping[str, Any]) -> Any:
         if not isinstance(properties, Mapping):
             return {}
         return {
-            str(name): example_from_schema(sub if isinstance(sub, Mapping) else {})
-            for name, sub in properties.items()
+            str(name): example_from_schema(sub if isinstance(sub, Mapping) else {}) for name, sub in properties.items()
         }
     if type_ == "array":
         min_items = schema.get("minItems")
@@ -702,9 +699,7 @@ class GigaChatEmulator:
     def _balance(self) -> web.Response:
         if self.postpaid:
             raise _ApiError(403, "Permission denied")
-        return web.json_response(
-            {"balance": [{"usage": usage, "value": value} for usage, value in self.balance]}
-        )
+        return web.json_response({"balance": [{"usage": usage, "value": value} for usage, value in self.balance]})
 
     def _tokens_count(self, recorded: RecordedRequest) -> web.Response:
         body = recorded.json
@@ -795,8 +790,7 @@ class GigaChatEmulator:
             if where is not None:
                 raise _ApiError(
                     422,
-                    f"Invalid function '{function['name']}': object schema at '{where}' "
-                    "must define 'properties'",
+                    f"Invalid function '{function['name']}': object schema at '{where}' must define 'properties'",
                 )
 
     async def _next_reply(self, body: dict[str, Any]) -> ResponderResult:
@@ -811,9 +805,7 @@ class GigaChatEmulator:
                 self.responder_errors.append(error)
                 raise _ApiError(500, f"responder failed: {error!r}") from error
             if not isinstance(result, ChatReply | Fault):
-                type_error = TypeError(
-                    f"responder returned {type(result).__name__}, expected ChatReply or Fault"
-                )
+                type_error = TypeError(f"responder returned {type(result).__name__}, expected ChatReply or Fault")
                 self.responder_errors.append(type_error)
                 raise _ApiError(500, str(type_error))
             if isinstance(result, ChatReply) and result.function_call is not None:

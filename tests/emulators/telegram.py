@@ -354,8 +354,7 @@ def parse_html(text: str) -> tuple[str, list[JsonDict]]:
             tag = stack.pop()
             if end_name and end_name != tag.name:
                 raise HtmlParseError(
-                    f'Unmatched end tag at byte offset {byte_offset}, expected "</{tag.name}>", '
-                    f'found "</{end_name}>"'
+                    f'Unmatched end tag at byte offset {byte_offset}, expected "</{tag.name}>", found "</{end_name}>"'
                 )
             _close_html_tag(tag, position, entities, code_languages)
             i = j + 1
@@ -710,8 +709,7 @@ class TelegramEmulator:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AssertionError(
-                    f"No getUpdates long poll started within {timeout:g}s.\n"
-                    + self._dump_calls(0, include_polls=True)
+                    f"No getUpdates long poll started within {timeout:g}s.\n" + self._dump_calls(0, include_polls=True)
                 )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
@@ -863,9 +861,7 @@ class TelegramEmulator:
             queue.append(_ApiError(error_code, description, retry_after=retry_after))
 
     def flood(self, method: str, retry_after: int = 1, times: int = 1) -> None:
-        self.fail(
-            method, 429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after, times=times
-        )
+        self.fail(method, 429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after, times=times)
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: sends and edits to this chat answer 403."""
@@ -998,10 +994,7 @@ class TelegramEmulator:
                 if isinstance(value, str) and _INT_RE.fullmatch(value):
                     value = int(value)
                 normalized[key] = value
-        if (
-            normalized["type"] in ("chat", "chat_administrators", "chat_member")
-            and "chat_id" not in normalized
-        ):
+        if normalized["type"] in ("chat", "chat_administrators", "chat_member") and "chat_id" not in normalized:
             raise _bad_request("chat_id is empty")
         if normalized["type"] == "chat_member" and "user_id" not in normalized:
             raise _bad_request("user_id is empty")
@@ -1082,9 +1075,7 @@ class TelegramEmulator:
             except ValueError as exc:
                 raise _bad_request(f"can't parse request body: {exc}") from exc
 
-        params = {
-            key: _decode_param(key, value) if isinstance(value, str) else value for key, value in raw.items()
-        }
+        params = {key: _decode_param(key, value) if isinstance(value, str) else value for key, value in raw.items()}
         files: UploadedFiles = {}
         for key, value in params.items():
             if isinstance(value, str) and value.startswith("attach://"):
@@ -1189,9 +1180,7 @@ class TelegramEmulator:
         raw = params.get("caption")
         if raw is None or raw == "":
             return None, []
-        text, entities = self._format_text(
-            _as_text(raw), params.get("parse_mode"), params.get("caption_entities")
-        )
+        text, entities = self._format_text(_as_text(raw), params.get("parse_mode"), params.get("caption_entities"))
         if len(text) > MAX_CAPTION_LENGTH:
             raise _bad_request("message caption is too long")
         return text, entities
@@ -1208,17 +1197,14 @@ class TelegramEmulator:
             return None
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise _bad_request(
-                'can\'t parse inline keyboard button: field "inline_keyboard" must be an Array'
-            )
+            raise _bad_request('can\'t parse inline keyboard button: field "inline_keyboard" must be an Array')
         for row in rows:
             for button in row:
                 if not isinstance(button, dict) or not isinstance(button.get("text"), str):
                     raise _bad_request("can't parse inline keyboard button: Text must be a String")
                 if not any(action in button for action in _INLINE_BUTTON_ACTIONS):
                     raise _bad_request(
-                        "can't parse inline keyboard button: "
-                        "Text buttons are unallowed in the inline keyboard"
+                        "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
                     )
                 if "callback_data" in button:
                     data = button["callback_data"]
@@ -1352,16 +1338,13 @@ class TelegramEmulator:
             if generation != self._poll_generation:
                 raise _ApiError(
                     409,
-                    "Conflict: terminated by other getUpdates request; "
-                    "make sure that only one bot instance is running",
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 )
             if self._closing:
                 return []
             if self._allowed_updates:
                 self._updates = [
-                    update
-                    for update in self._updates
-                    if any(kind in update for kind in self._allowed_updates)
+                    update for update in self._updates if any(kind in update for kind in self._allowed_updates)
                 ]
             if self._updates:
                 return copy.deepcopy(self._updates[:limit])

@@ -1,0 +1,147 @@
+"""Managers' files: upload → mapping shown with buttons → corrections → confirmation."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Document, InlineKeyboardMarkup, Message
+from aiogram.utils.chat_action import ChatActionSender
+
+from bot import texts
+from bot.config import Settings
+from bot.excel import SUPPORTED_EXTENSIONS
+from bot.handlers.access import RoleFilter
+from bot.handlers.keyboards import (
+    FieldCallback,
+    MapCallback,
+    columns_keyboard,
+    fields_keyboard,
+    mapping_keyboard,
+    sheets_keyboard,
+)
+from bot.mapping import sample_values
+from bot.places import ImportService, Plan
+from bot.users import Person, Role
+
+log = logging.getLogger(__name__)
+MESSAGE_BUDGET = 3800
+
+
+def mapping_text(plan: Plan, *, footer: str | None = None) -> str:
+    """The mapping message for a plan, kept under Telegram's limit."""
+    rows = [(c.header, c.field, c.confidence, c.method) for c in plan.columns]
+    text = texts.format_mapping(
+        file=plan.file_name, sheet=plan.sheet, sheets=len(plan.sheets), header_row=plan.header_row,
+        rows=plan.rows, columns=rows,
+    )  # fmt: skip
+    if len(text) > MESSAGE_BUDGET:
+        text = text[:MESSAGE_BUDGET].rsplit("\n", 1)[0] + "\n…"
+    notes = [n for n in (plan.llm_note, None if plan.has_name else texts.MAPPING_NO_NAME, footer) if n]
+    return "\n\n".join([text, *notes])
+
+
+def mapping_markup(job_id: int, plan: Plan) -> InlineKeyboardMarkup:
+    """Buttons under the mapping message."""
+    return mapping_keyboard(job_id, can_confirm=plan.has_name, several_sheets=len(plan.sheets) > 1)
+
+
+async def on_workbook(
+    message: Message, document: Document, person: Person, imports: ImportService, settings: Settings, bot: Bot
+) -> None:
+    """A manager sent a file: check it, download it, plan the import, show the mapping."""
+    name = document.file_name or "file"
+    limit = settings.max_file_mb
+    if document.file_size and document.file_size > limit * 1024 * 1024:
+        await message.answer(texts.FILE_TOO_BIG_TG.format(size=document.file_size / 1024 / 1024, limit=limit))
+        return
+    if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
+        await message.answer(texts.FILE_UNSUPPORTED.format(file=name, formats=", ".join(SUPPORTED_EXTENSIONS)))
+        return
+    path = imports.upload_path(name)
+    try:
+        await bot.download(document, destination=path)
+    except TelegramBadRequest as error:
+        await message.answer(texts.FILE_DOWNLOAD_FAILED.format(reason=error.message))
+        return
+    async with ChatActionSender.typing(bot=bot, chat_id=message.chat.id):
+        job_id, plan = await imports.receive(path, file_name=name, user_id=person.telegram_id, chat_id=message.chat.id)
+    if plan.confident:
+        plan = await imports.confirm(job_id, person.telegram_id)
+        footer = f"{texts.MAPPING_ALL_KNOWN}\n{texts.MAPPING_READY}"
+        await message.answer(mapping_text(plan, footer=footer))
+        return
+    await message.answer(mapping_text(plan, footer=texts.MAPPING_ASK), reply_markup=mapping_markup(job_id, plan))
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def on_mapping_button(
+    query: CallbackQuery, callback_data: MapCallback, person: Person, imports: ImportService
+) -> None:
+    """✅ / ✏️ / 📄 / ❌ and the navigation between the dialog's screens."""
+    job, user = callback_data.job, person.telegram_id
+    admin = person.role is Role.ADMIN
+    action = callback_data.action
+    await query.answer()
+    if action == "cancel":
+        await imports.cancel(job, user, is_admin=admin)
+        await _edit(query, texts.MAPPING_CANCELLED, None)
+        return
+    if action == "ok":
+        plan = await imports.confirm(job, user, is_admin=admin)
+        await _edit(query, mapping_text(plan, footer=f"{texts.MAPPING_SAVED}\n{texts.MAPPING_READY}"), None)
+        return
+    if action == "sheet":
+        current = await imports.load(job, user, is_admin=admin)
+        plan = await imports.use_sheet(job, user, current.sheets[callback_data.arg], is_admin=admin)
+        await _edit(query, mapping_text(plan, footer=texts.MAPPING_ASK), mapping_markup(job, plan))
+        return
+    plan = await imports.load(job, user, is_admin=admin)
+    if action == "edit":
+        columns = [(c.index, c.header, c.field) for c in plan.columns]
+        await _edit(query, mapping_text(plan, footer=texts.MAPPING_PICK_COLUMN), columns_keyboard(job, columns))
+    elif action == "col":
+        column = next(c for c in plan.columns if c.index == callback_data.arg)
+        examples = ", ".join(_samples(plan, column.index))
+        prompt = texts.MAPPING_PICK_FIELD.format(
+            header=column.header, examples=texts.MAPPING_EXAMPLES.format(values=examples) if examples else ""
+        )
+        await _edit(query, prompt, fields_keyboard(job, column.index))
+    elif action == "sheets":
+        await _edit(query, texts.MAPPING_PICK_SHEET, sheets_keyboard(job, plan.sheets))
+    else:  # back
+        await _edit(query, mapping_text(plan, footer=texts.MAPPING_ASK), mapping_markup(job, plan))
+
+
+def _samples(plan: Plan, index: int) -> list[str]:
+    return sample_values(plan.samples, index)
+
+
+async def on_field_button(
+    query: CallbackQuery, callback_data: FieldCallback, person: Person, imports: ImportService
+) -> None:
+    """The user picked a field (or «не импортировать») for a column."""
+    field = None if callback_data.field == "-" else callback_data.field
+    plan = await imports.set_field(
+        callback_data.job, person.telegram_id, callback_data.index, field, is_admin=person.role is Role.ADMIN
+    )
+    await query.answer()
+    await _edit(query, mapping_text(plan, footer=texts.MAPPING_ASK), mapping_markup(callback_data.job, plan))
+
+
+def build_router() -> Router:
+    """Managers (and admins) upload files."""
+    router = Router(name="imports")
+    allowed = RoleFilter(Role.MANAGER, Role.ADMIN)
+    router.message.filter(allowed)
+    router.callback_query.filter(allowed)
+    router.message.register(on_workbook, F.document.as_("document"))
+    router.callback_query.register(on_mapping_button, MapCallback.filter())
+    router.callback_query.register(on_field_button, FieldCallback.filter())
+    return router

@@ -1,0 +1,356 @@
+"""The import job: rows → places → duplicates → categories → descriptions → storage, in batches.
+
+Each batch is committed together with the job's progress, so a restart resumes after the last
+committed batch and never writes a row twice. Used by the bot and by `python -m bot process`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import asdict, dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, Literal
+
+from bot import texts
+from bot.config import Settings
+from bot.enrich import CategoryResult, Enricher
+from bot.excel import CellValue, open_workbook
+from bot.llm import CallContext, GigaChatClient
+from bot.normalize import Place, build_place, dedupe_key, name_key, same_place_without_address
+from bot.places import Plan
+from bot.storage import PLACE_COLUMNS, Database, JobRow
+from bot.taxonomy import Taxonomy
+
+BATCH = 200
+Describe = Literal["empty", "all", "none"]
+
+
+@dataclass
+class Counters:
+    """How rows ended up."""
+
+    imported: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    review: int = 0
+    described: int = 0
+    fallback: int = 0
+
+    def to_json(self) -> str:
+        """For the job row."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> Counters:
+        """Back from the job row."""
+        return cls(**json.loads(raw)) if raw else cls()
+
+
+@dataclass
+class JobProgress:
+    """A progress event for the bar in the chat or the terminal."""
+
+    job_id: int
+    processed: int
+    total: int
+    counters: Counters
+    elapsed: float
+    eta: float | None
+
+
+@dataclass
+class JobOutcome:
+    """What the job produced."""
+
+    job_id: int
+    status: str  # "done" | "stopped"
+    counters: Counters
+    result_path: Path | None
+    calls: int
+    tokens: int
+    llm_note: str | None
+    categories: list[tuple[str, int]]
+    review_rows: list[int] = field(default_factory=list)
+
+
+ProgressCallback = Callable[[JobProgress], Awaitable[None]]
+
+
+@dataclass
+class _Seen:
+    """What earlier rows of the same file looked like, to find duplicates inside the file."""
+
+    by_key: dict[str, int] = field(default_factory=dict)
+    by_name: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+
+    def find(self, place: Place) -> int | None:
+        key = dedupe_key(place)
+        if key and key in self.by_key:
+            return self.by_key[key]
+        for row, values in self.by_name.get(name_key(place.name), []):
+            if same_place_without_address(place, values):
+                return row
+        return None
+
+    def add(self, row: int, place: Place) -> None:
+        key = dedupe_key(place)
+        if key:
+            self.by_key.setdefault(key, row)
+        self.by_name.setdefault(name_key(place.name), []).append((row, place.values()))
+
+
+def _row_result(
+    row: int, status: str, reason: str | None, place: Place, category: CategoryResult | None
+) -> dict[str, Any]:
+    values = place.values()
+    values.update(
+        category=category.category if category else None,
+        subcategory=category.subcategory if category else None,
+        category_source=category.source if category else None,
+        extra=place.extra,
+    )
+    return {
+        "row": row,
+        "status": status,
+        "reason": reason,
+        "place": values,
+        "review": bool(category and category.review),
+    }
+
+
+class ImportJob:
+    """One run (or resumed run) of an import."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        llm: GigaChatClient | None,
+        taxonomy: Taxonomy,
+        settings: Settings,
+        job: JobRow,
+        plan: Plan,
+        describe: Describe = "empty",
+        progress: ProgressCallback | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> None:
+        self.db, self.taxonomy, self.settings, self.job, self.plan = db, taxonomy, settings, job, plan
+        self.describe = describe
+        self.progress = progress
+        self.stop = stop or asyncio.Event()
+        self.enricher = Enricher(db, llm, taxonomy, CallContext("import", job.user_id, job.id))
+        self.counters = Counters.from_json(job.counters)
+        self.seen = _Seen()
+        self.processed = job.processed
+
+    async def run(self) -> JobOutcome:
+        """Process every row not yet committed; then write the enriched workbook."""
+        await self.db.update_job(self.job.id, status="running", started_at=self.job.started_at or _now())
+        await self._restore_seen()
+        done = await self.db.done_rows(self.job.id)
+        started = time.monotonic()
+        first_processed = self.processed
+        rows = self._open_rows()
+        try:
+            while not self.stop.is_set():
+                batch = await asyncio.to_thread(lambda: list(islice(rows, BATCH)))
+                if not batch:
+                    break
+                todo = [(n, v) for n, v in batch if n not in done]
+                if todo:
+                    await self._process(todo)
+                await self._report(started, first_processed)
+        finally:
+            rows.close()
+        status = "stopped" if self.stop.is_set() else "done"
+        return await self._finish(status)
+
+    def _open_rows(self) -> Generator[tuple[int, list[CellValue]], None, None]:
+        """Data rows of the planned sheet (blank rows skipped), read lazily."""
+        path, layout, sheet = Path(self.job.file_path), self.plan.layout, self.plan.sheet
+        limit_bytes, limit_rows = self.settings.max_file_mb * 1024 * 1024, self.settings.max_rows
+
+        def generate() -> Generator[tuple[int, list[CellValue]], None, None]:
+            with open_workbook(
+                path, max_bytes=limit_bytes, max_rows=limit_rows, original_name=self.job.file_name
+            ) as wb:
+                for number, values in wb.iter_rows(sheet):
+                    if number >= layout.data_start and any(v not in (None, "") for v in values):
+                        yield number, values
+
+        return generate()
+
+    async def _restore_seen(self) -> None:
+        for row, status, _, _, result in await self.db.job_results(self.job.id):
+            if status in ("imported", "updated"):
+                place = Place(
+                    **{k: v for k, v in json.loads(result)["place"].items() if k in Place.__dataclass_fields__}
+                )
+                self.seen.add(row, place)
+
+    async def _process(self, batch: list[tuple[int, list[CellValue]]]) -> None:
+        places: dict[int, Place] = {}
+        results: dict[int, dict[str, Any]] = {}
+        for number, values in batch:
+            place, _problems = build_place(values, self.plan.columns)
+            if not place.name:
+                results[number] = _row_result(number, "skipped", texts.REASON_NO_NAME, place, None)
+                continue
+            original = self.seen.find(place)
+            if original is not None:
+                reason = texts.REASON_DUPLICATE_ROW.format(row=original)
+                results[number] = _row_result(number, "duplicate", reason, place, None)
+                results[number]["original_row"] = original
+                continue
+            self.seen.add(number, place)
+            places[number] = place
+        stored = await self._match_catalogue(places)
+        new_rows = {r: p for r, p in places.items() if r not in stored}
+        to_categorise = {r: p for r, p in places.items() if r in new_rows or p.category or p.subcategory}
+        categories = await self.enricher.categories(to_categorise)
+        await self._describe(places, stored, categories)
+        inserts, updates = [], []
+        for row, place in places.items():
+            category = categories.get(row)
+            if row in stored:
+                place_id, changes = self._changes(stored[row], place, category)
+                status = "updated" if changes else "duplicate"
+                why = None if changes else texts.REASON_IN_CATALOGUE.format(id=place_id)
+                updates.append((row, place_id, changes))
+                results[row] = _row_result(row, status, why, place, category or _stored_category(stored[row]))
+                results[row]["place_id"] = place_id
+            else:
+                inserts.append((row, self._insert_values(place, category)))
+                results[row] = _row_result(row, "imported", None, place, category)
+        self._count(results.values())
+        rows = [
+            (row, r["status"], r["reason"], r.get("place_id", -1 if r["status"] == "imported" else None),
+             json.dumps(r, ensure_ascii=False, default=str))
+            for row, r in sorted(results.items())
+        ]  # fmt: skip
+        self.processed += len(batch)
+        await self.db.save_batch(
+            self.job.id, inserts=inserts, updates=updates, rows=rows, processed=self.processed,
+            counters=self.counters.to_json(),
+        )  # fmt: skip
+
+    async def _match_catalogue(self, places: dict[int, Place]) -> dict[int, dict[str, Any]]:
+        keys = [k for k in (dedupe_key(p) for p in places.values()) if k]
+        names = list({name_key(p.name) for p in places.values()})
+        candidates = await self.db.find_places(dedupe_keys=keys, name_keys=names)
+        by_key = {c["dedupe_key"]: c for c in candidates if c["dedupe_key"]}
+        matched: dict[int, dict[str, Any]] = {}
+        for row, place in places.items():
+            key = dedupe_key(place)
+            if key and key in by_key:
+                matched[row] = by_key[key]
+                continue
+            for candidate in candidates:
+                if candidate["name_key"] == name_key(place.name) and same_place_without_address(place, candidate):
+                    matched[row] = candidate
+                    break
+        return matched
+
+    async def _describe(
+        self, places: dict[int, Place], stored: dict[int, dict[str, Any]], categories: dict[int, CategoryResult]
+    ) -> None:
+        if self.describe == "none":
+            return
+        wanted: dict[int, tuple[Place, str]] = {}
+        for row, place in places.items():
+            has_text = bool(place.description) or bool(stored.get(row, {}).get("description"))
+            if self.describe == "all" or not has_text:
+                category = categories.get(row) or _stored_category(stored.get(row, {}))
+                wanted[row] = (place, self.taxonomy.label(category.category, category.subcategory))
+        written = await self.enricher.descriptions(wanted)
+        for row, result in written.items():
+            places[row].description = result.text
+            self.counters.described += 1
+            if result.source != "llm":
+                self.counters.fallback += 1
+
+    def _insert_values(self, place: Place, category: CategoryResult | None) -> dict[str, Any]:
+        values = {name: getattr(place, name) for name in PLACE_COLUMNS if name != "external_id"}
+        values.update(
+            external_id=place.id,
+            category=category.category if category else "other",
+            subcategory=category.subcategory if category else None,
+            extra=json.dumps(place.extra, ensure_ascii=False, default=str),
+            name_key=name_key(place.name),
+            dedupe_key=dedupe_key(place),
+            category_source=category.source if category else None,
+            needs_review=int(bool(category and category.review)),
+            source_job=self.job.id,
+        )
+        return values
+
+    def _changes(
+        self, stored: dict[str, Any], place: Place, category: CategoryResult | None
+    ) -> tuple[int, dict[str, Any]]:
+        """The file's non-empty values that differ from the catalogue; an empty cell never erases."""
+        values = {name: place.id if name == "external_id" else getattr(place, name, None) for name in PLACE_COLUMNS}
+        if category is not None and category.source in ("file", "memory"):
+            values.update(category=category.category, subcategory=category.subcategory)
+        else:
+            values.update(category=None, subcategory=None)
+        changes = {name: v for name, v in values.items() if v not in (None, "") and v != stored.get(name)}
+        extra = json.loads(stored.get("extra") or "{}")
+        merged = {**extra, **place.extra}
+        if merged != extra:
+            changes["extra"] = json.dumps(merged, ensure_ascii=False, default=str)
+        return int(stored["id"]), changes
+
+    def _count(self, results: Any) -> None:
+        for result in results:
+            status = result["status"]
+            if status == "imported":
+                self.counters.imported += 1
+            elif status == "updated":
+                self.counters.updated += 1
+            elif status == "duplicate":
+                self.counters.duplicates += 1
+            else:
+                self.counters.skipped += 1
+            if result.get("review"):
+                self.counters.review += 1
+
+    async def _report(self, started: float, first_processed: int) -> None:
+        if self.progress is None:
+            return
+        elapsed = time.monotonic() - started
+        done_now = self.processed - first_processed
+        remaining = max(self.plan.rows - self.processed, 0)
+        eta = elapsed / done_now * remaining if done_now else None
+        await self.progress(JobProgress(self.job.id, self.processed, self.plan.rows, self.counters, elapsed, eta))
+
+    async def _finish(self, status: str) -> JobOutcome:
+        from bot.reports import write_job_workbook
+
+        calls, tokens = await self.db.job_usage(self.job.id)
+        results = await self.db.job_results(self.job.id)
+        out = Path(self.job.file_path).with_suffix(".enriched.xlsx")
+        note = self.enricher.gate.stop_reason
+        categories, review_rows = await asyncio.to_thread(
+            write_job_workbook, self.job, self.plan, results, out, self.taxonomy,
+            calls=calls, tokens=tokens, settings=self.settings,
+        )  # fmt: skip
+        await self.db.update_job(
+            self.job.id, status=status, result_path=str(out), counters=self.counters.to_json(),
+            finished_at=_now(), error=note,
+        )  # fmt: skip
+        return JobOutcome(self.job.id, status, self.counters, out, calls, tokens, note, categories, review_rows)
+
+
+def _stored_category(stored: dict[str, Any]) -> CategoryResult:
+    return CategoryResult(stored.get("category") or "other", stored.get("subcategory"), None, 1.0)
+
+
+def _now() -> str:
+    from bot.storage import now_iso
+
+    return now_iso()

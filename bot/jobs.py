@@ -1,0 +1,123 @@
+"""Running import jobs in the background: one at a time per manager, stoppable, resumed after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot import texts
+from bot.config import Settings
+from bot.errors import UserFacingError
+from bot.import_job import Describe, ImportJob, JobOutcome, JobProgress
+from bot.llm import GigaChatClient
+from bot.places import Plan
+from bot.storage import Database, JobRow
+from bot.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+
+
+class Notifier(Protocol):
+    """How a running job talks to its owner (the Telegram side implements it)."""
+
+    async def queued(self, job: JobRow, ahead: str) -> None: ...
+    async def started(self, job: JobRow, resumed: bool) -> int | None: ...
+    async def progress(self, job: JobRow, progress: JobProgress) -> None: ...
+    async def finished(self, job: JobRow, outcome: JobOutcome) -> None: ...
+    async def failed(self, job: JobRow, error_text: str) -> None: ...
+
+
+@dataclass
+class _Running:
+    stop: asyncio.Event
+    file_name: str
+
+
+class JobRunner:
+    """Starts jobs as background tasks; a manager's second file waits for the first."""
+
+    def __init__(
+        self, settings: Settings, db: Database, llm: GigaChatClient | None, taxonomy: Taxonomy, spawn: Spawn
+    ) -> None:
+        self.settings, self.db, self.llm, self.taxonomy = settings, db, llm, taxonomy
+        self._spawn = spawn
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._running: dict[int, _Running] = {}
+
+    def running_for(self, user_id: int) -> str | None:
+        """The file a manager's current job is working on, if any."""
+        lock = self._locks.get(user_id)
+        if lock is None or not lock.locked():
+            return None
+        return next((r.file_name for r in self._running.values()), None)
+
+    async def start(
+        self, job_id: int, notifier: Notifier, *, describe: Describe = "empty", resumed: bool = False
+    ) -> None:
+        """Queue a confirmed job; it starts when the manager's previous job ends."""
+        job = await self._job(job_id)
+        lock = self._locks.setdefault(job.user_id, asyncio.Lock())
+        await self.db.update_job(job_id, status="queued", options=describe)
+        if lock.locked():
+            await notifier.queued(job, self.running_for(job.user_id) or "")
+        self._running[job_id] = _Running(asyncio.Event(), job.file_name)
+        self._spawn(self._run(job_id, lock, notifier, describe, resumed), f"import-{job_id}")
+
+    def stop(self, job_id: int) -> bool:
+        """Ask a running job to stop after its current batch."""
+        running = self._running.get(job_id)
+        if running is None:
+            return False
+        running.stop.set()
+        return True
+
+    async def _job(self, job_id: int) -> JobRow:
+        job = await self.db.get_job(job_id)
+        if job is None or job.plan is None:
+            raise UserFacingError(texts.MAPPING_GONE)
+        return job
+
+    async def _run(
+        self, job_id: int, lock: asyncio.Lock, notifier: Notifier, describe: Describe, resumed: bool
+    ) -> None:
+        async with lock:
+            job = await self._job(job_id)
+            message_id = await notifier.started(job, resumed)
+            if message_id is not None:
+                await self.db.update_job(job_id, message_id=message_id)
+            job = await self._job(job_id)
+
+            async def report(progress: JobProgress) -> None:
+                await notifier.progress(job, progress)
+
+            runner = ImportJob(
+                db=self.db, llm=self.llm, taxonomy=self.taxonomy, settings=self.settings, job=job,
+                plan=Plan.load(job.plan or ""), describe=describe, progress=report, stop=self._running[job_id].stop,
+            )  # fmt: skip
+            try:
+                outcome = await runner.run()
+            except UserFacingError as error:
+                await self.db.update_job(job_id, status="failed", error=error.message)
+                await notifier.failed(job, error.message)
+                return
+            except Exception:
+                log.exception("import job %s failed", job_id)
+                await self.db.update_job(job_id, status="failed", error="internal error")
+                await notifier.failed(job, texts.JOB_CRASHED)
+                return
+            finally:
+                self._running.pop(job_id, None)
+            await notifier.finished(await self._job(job_id), outcome)
+
+    async def resume_all(self, notifier_for: Callable[[JobRow], Awaitable[Notifier]]) -> int:
+        """Start again every job a restart interrupted; return how many."""
+        jobs = await self.db.unfinished_jobs()
+        for job in jobs:
+            describe: Describe = job.options if job.options in ("empty", "all", "none") else "empty"  # type: ignore[assignment]
+            await self.start(job.id, await notifier_for(job), describe=describe, resumed=True)
+        return len(jobs)

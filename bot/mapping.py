@@ -1,0 +1,495 @@
+"""Header-row detection and column → field mapping, in tiers from cheap to expensive.
+
+exact/alias on the normalised header → memory of confirmed choices → fuzzy → value patterns →
+GigaChat (done by the caller through ``llm_columns_prompt``/``apply_llm_answer``) → unmapped.
+A column that is none of our fields is kept as an extra column, never dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
+from difflib import SequenceMatcher
+from typing import Any, Literal
+
+Method = Literal["exact", "alias", "memory", "fuzzy", "values", "llm", "none"]
+CellValue = str | int | float | bool | None
+
+FIELDS: tuple[str, ...] = (
+    "name", "category", "subcategory", "description", "address", "city", "region", "district",
+    "phone", "email", "website", "working_hours", "latitude", "longitude", "coordinates",
+    "rating", "price", "social", "notes", "id",
+)  # fmt: skip
+# Fields that may come from several columns (their values are joined).
+MULTI_FIELDS = frozenset({"address", "phone", "social", "notes", "description"})
+CONFIDENT = frozenset({"exact", "alias", "memory"})
+
+# Normalised header words per field. The first entry of each list is the "exact" name.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("название", "name", "наименование", "название заведения", "наименование объекта",
+             "наименование организации", "название места", "название объекта", "имя", "title", "restname",
+             "place", "place name", "venue", "объект", "заведение", "организация", "компания", "commonname",
+             "fullname", "shortname", "name ru", "название организации", "наименование заведения"),
+    "category": ("категория", "category", "тип", "вид", "тип заведения", "тип объекта", "вид объекта",
+                 "рубрика", "рубрики", "type", "kind", "amenity", "tourism", "leisure", "shop", "typeobject",
+                 "категория объекта", "вид деятельности", "сфера", "категории", "тип места", "formattype"),
+    "subcategory": ("подкатегория", "subcategory", "подтип", "subtype", "подрубрика", "вид заведения"),
+    "description": ("описание", "description", "desc", "краткое описание", "о месте", "информация",
+                    "about", "описание места", "описание объекта", "текст", "характеристика"),
+    "address": ("адрес", "address", "адрес объекта", "местоположение", "location", "addr full",
+                "addr street", "addr housenumber", "полный адрес", "юридический адрес", "фактический адрес",
+                "адрес заведения", "улица", "street"),
+    "city": ("город", "city", "населенный пункт", "addr city", "locality", "town", "нас пункт"),
+    "region": ("регион", "region", "область", "край", "субъект", "субъект рф", "admarea",
+               "административный округ", "округ", "addr region", "state"),
+    "district": ("район", "district", "микрорайон", "admdistrict", "addr district", "городской район"),
+    "phone": ("телефон", "phone", "телефоны", "tel", "contact phone", "publicphone", "номер телефона",
+              "контактный телефон", "телефон для справок", "phone number", "тел", "мобильный", "contact tel"),
+    "email": ("email", "e mail", "почта", "электронная почта", "mail", "адрес электронной почты",
+              "contact email", "эл почта", "емейл", "e mail адрес"),
+    "website": ("сайт", "website", "web", "url", "веб сайт", "site", "ссылка", "contact website",
+                "адрес сайта", "www", "официальный сайт", "web сайт", "homepage"),
+    "working_hours": ("часы работы", "working hours", "режим работы", "время работы", "график работы",
+                      "opening hours", "workinghours", "hours", "расписание", "график", "режим"),
+    "latitude": ("широта", "latitude", "lat", "geo lat", "coord lat", "y"),
+    "longitude": ("долгота", "longitude", "lon", "lng", "long", "geo lon", "coord lon", "x"),
+    "coordinates": ("координаты", "coordinates", "coords", "geodata", "geo", "geodata center", "point",
+                    "геоданные", "широта долгота", "lat lon", "latlon", "геокоординаты", "gps"),
+    "rating": ("рейтинг", "rating", "оценка", "stars", "звезды", "средняя оценка", "score", "звездность"),
+    "price": ("цена", "price", "стоимость", "средний чек", "cost", "avg check", "цены", "ценовая категория",
+              "чек", "price range", "стоимость билета"),
+    "social": ("соцсети", "social", "социальные сети", "соц сети", "vk", "вконтакте", "instagram", "telegram",
+               "contact vk", "contact telegram", "контакты в соцсетях"),
+    "notes": ("примечание", "notes", "примечания", "комментарий", "комментарии", "заметки", "comment",
+              "comments", "доп информация", "дополнительно", "note"),
+    "id": ("id", "код", "идентификатор", "global id", "globalid", "external id", "uid", "osm id", "ид",
+           "номер", "n", "no", "код объекта", "id объекта", "порядковый номер", "пп", "n пп"),
+}  # fmt: skip
+
+_PUNCT = re.compile(r"[^\w]+", re.UNICODE)
+_ENDINGS = (
+    "ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ый", "ий", "ой", "ая", "яя", "ое", "ее",
+    "ые", "ие", "ов", "ев", "ей", "ам", "ям", "ах", "ях", "ом", "ем", "ы", "и", "а", "я", "у", "ю", "е", "о",
+)  # fmt: skip
+
+
+def normalize(text: object) -> str:
+    """Lowercase, ё→е, punctuation to spaces, camelCase split, spaces collapsed."""
+    raw = str(text or "")
+    raw = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", raw)  # PublicPhone → Public Phone
+    raw = raw.lower().replace("ё", "е").replace("№", " n ")
+    return " ".join(_PUNCT.sub(" ", raw).replace("_", " ").split())
+
+
+def stem(word: str) -> str:
+    """A tiny Russian stemmer: enough to make plural and adjective forms meet."""
+    if len(word) > 4 and not word.isascii():
+        for ending in _ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 3:
+                return word[: -len(ending)]
+    return word
+
+
+def stem_phrase(text: str) -> str:
+    """Stem every word of a normalised phrase."""
+    return " ".join(stem(w) for w in text.split())
+
+
+_EXACT = {normalize(aliases[0]): f for f, aliases in ALIASES.items()} | {f.replace("_", " "): f for f in FIELDS}
+_ALIAS = {normalize(a): f for f, aliases in ALIASES.items() for a in aliases}
+_ALIAS_STEMMED = {stem_phrase(k): f for k, f in _ALIAS.items()}
+_ALIAS_COMPACT = {k.replace(" ", ""): f for k, f in _ALIAS.items()}
+
+
+@dataclass
+class ColumnMapping:
+    """One column of the sheet and the field it feeds (None: kept as an extra column)."""
+
+    index: int
+    header: str
+    field: str | None
+    confidence: float
+    method: Method
+    alternatives: list[str] = dc_field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON form of the `mapping` command."""
+        return {
+            "index": self.index,
+            "header": self.header,
+            "field": self.field,
+            "confidence": round(self.confidence, 2),
+            "method": self.method,
+        }
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the header is and where data starts."""
+
+    header_row: int  # 1-based, the last header row
+    first_header_row: int
+    data_start: int
+    headers: list[str]
+    alternatives: list[list[str]]  # other header texts per column (captions, upper rows)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for storage."""
+        return asdict(self)
+
+
+def header_signature(headers: Sequence[str]) -> str:
+    """A stable fingerprint of a header row, to remember confirmed mappings."""
+    joined = "\x1f".join(normalize(h) for h in headers)
+    return hashlib.sha1(joined.encode()).hexdigest()
+
+
+# --- header row detection ------------------------------------------------------------------------
+
+
+def _is_blank(value: CellValue) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_like(value: CellValue) -> bool:
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return 0 < len(text) <= 60 and not re.fullmatch(r"[\d\s.,:;+()\-/]+", text)
+
+
+def _alias_hits(row: Sequence[CellValue]) -> int:
+    return sum(1 for v in row if isinstance(v, str) and _lookup(normalize(v))[0] is not None)
+
+
+def _row_score(row: Sequence[CellValue]) -> float:
+    filled = [v for v in row if not _is_blank(v)]
+    if len(filled) < 2:
+        return 0.0
+    headerish = sum(1 for v in filled if _header_like(v))
+    texts = [str(v).strip().lower() for v in filled]
+    unique = len(set(texts)) / len(texts)
+    return (headerish + 2.0 * _alias_hits(row)) * unique * (headerish / len(filled))
+
+
+def _fill_merged(
+    rows: dict[int, list[CellValue]], merged: Sequence[tuple[int, int, int, int]], width: int
+) -> dict[int, list[CellValue]]:
+    """Copy each merged range's value into every cell it covers (header rows only)."""
+    filled = {r: list(values) + [None] * (width - len(values)) for r, values in rows.items()}
+    for first_row, first_col, last_row, last_col in merged:
+        value = filled.get(first_row, [None] * width)[first_col] if first_col < width else None
+        for r in range(first_row, last_row + 1):
+            if r in filled:
+                for c in range(first_col, min(last_col + 1, width)):
+                    filled[r][c] = value
+    return filled
+
+
+def detect_layout(
+    head: Sequence[tuple[int, Sequence[CellValue]]], merged: Sequence[tuple[int, int, int, int]] = ()
+) -> Layout | None:
+    """Find the header row among the first rows; handle title rows, two-row and merged headers."""
+    if not head:
+        return None
+    width = max((len(values) for _, values in head), default=0)
+    rows = _fill_merged({n: list(v) for n, v in head}, merged, width)
+    scored = [(n, _row_score(rows[n])) for n, _ in head]
+    best_row, best_score = max(scored, key=lambda item: (item[1], -item[0]))
+    if best_score <= 0:
+        return None
+    numbers = [n for n, _ in head]
+    position = numbers.index(best_row)
+    top = rows[numbers[position - 1]] if position > 0 else None
+    below = rows[numbers[position + 1]] if position + 1 < len(numbers) else None
+    header = rows[best_row]
+    first_header_row, data_start = best_row, best_row + 1
+    headers = [str(v).strip() if not _is_blank(v) else "" for v in header]
+    alternatives: list[list[str]] = [[] for _ in range(width)]
+    if below is not None and _is_caption_row(header, below):
+        data_start = numbers[position + 2] if position + 2 < len(numbers) else best_row + 2
+        for c, value in enumerate(below):
+            if not _is_blank(value):
+                alternatives[c].append(str(value).strip())
+    elif top is not None and _is_upper_header(top, header):
+        first_header_row = numbers[position - 1]
+        headers = _combine(top, header)
+    elif below is not None and _is_upper_header(header, below) and _row_score(below) > 0:
+        headers = _combine(header, below)
+        best_row = numbers[position + 1]
+        data_start = best_row + 1
+    for c, text in enumerate(headers):
+        if not text:
+            headers[c] = f"Колонка {_column_letter(c)}"
+    return Layout(best_row, first_header_row, data_start, headers, alternatives)
+
+
+def _is_caption_row(header: Sequence[CellValue], below: Sequence[CellValue]) -> bool:
+    """data.mos.ru style: English names, then a row of Russian captions under them."""
+    filled = [v for v in below if not _is_blank(v)]
+    uncovered = sum(1 for c, v in enumerate(header) if not _is_blank(v) and (c >= len(below) or _is_blank(below[c])))
+    return (
+        len(filled) >= 2
+        and uncovered == 0
+        and all(_header_like(v) for v in filled)
+        and _alias_hits(below) >= max(2, len(filled) // 2)
+        and _alias_hits(header) >= 1
+    )
+
+
+def _is_upper_header(upper: Sequence[CellValue], lower: Sequence[CellValue]) -> bool:
+    """An upper header row groups the lower one («Контакты» over «Телефон», «Email»)."""
+    width = min(len(upper), len(lower))
+    gaps_filled_from_above = sum(
+        1 for c in range(width) if _is_blank(lower[c]) and not _is_blank(upper[c]) and _header_like(upper[c])
+    )
+    repeated_groups = sum(
+        1 for c in range(1, width) if not _is_blank(upper[c]) and upper[c] == upper[c - 1] and not _is_blank(lower[c])
+    )
+    filled = [v for v in upper if not _is_blank(v)]
+    distinct = {str(v).strip() for v in filled}
+    if len(distinct) < 2 or not all(_header_like(v) for v in filled):
+        return False  # a title row over the whole table is not a group header
+    return (gaps_filled_from_above >= 1 or repeated_groups >= 1) and _alias_hits(lower) >= 1
+
+
+def _combine(upper: Sequence[CellValue], lower: Sequence[CellValue]) -> list[str]:
+    width = max(len(upper), len(lower))
+    result = []
+    group = ""
+    for c in range(width):
+        top = str(upper[c]).strip() if c < len(upper) and not _is_blank(upper[c]) else ""
+        has_lower = c < len(lower) and not _is_blank(lower[c])
+        if top:
+            group = top
+        elif has_lower and group and c > 0 and not (c - 1 < len(lower) and _is_blank(lower[c - 1])):
+            top = group  # a group header spans the blank cells to its right
+        bottom = str(lower[c]).strip() if c < len(lower) and not _is_blank(lower[c]) else ""
+        if top and bottom and top != bottom:
+            result.append(f"{top} / {bottom}")
+        else:
+            result.append(bottom or top)
+    return result
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# --- column mapping ---------------------------------------------------------------------------------
+
+
+def _lookup(norm: str) -> tuple[str | None, Method]:
+    if not norm:
+        return None, "none"
+    if norm in _EXACT:
+        return _EXACT[norm], "exact"
+    if norm in _ALIAS:
+        return _ALIAS[norm], "alias"
+    stemmed = stem_phrase(norm)
+    if stemmed in _ALIAS_STEMMED:
+        return _ALIAS_STEMMED[stemmed], "alias"
+    compact = norm.replace(" ", "")
+    if compact in _ALIAS_COMPACT:  # PublicPhone, restNAME, WebSite
+        return _ALIAS_COMPACT[compact], "alias"
+    return None, "none"
+
+
+def _candidates(header: str, alternatives: Sequence[str]) -> list[str]:
+    """Texts to match a column by: the header, its last part («Контакты / Телефон»), captions."""
+    texts = [header]
+    if " / " in header:
+        texts.append(header.rsplit(" / ", 1)[1])
+        texts.append(header.split(" / ", 1)[0])
+    texts.extend(alternatives)
+    return [normalize(t) for t in texts if t]
+
+
+def _fuzzy(norm: str) -> tuple[str | None, float]:
+    best: tuple[str | None, float] = (None, 0.0)
+    stemmed = stem_phrase(norm)
+    for alias, field_name in _ALIAS_STEMMED.items():
+        if len(alias) < 3:
+            continue
+        ratio = SequenceMatcher(None, stemmed, alias).ratio()
+        if ratio > best[1]:
+            best = (field_name, ratio)
+    if best[1] >= 0.82:
+        return best[0], best[1] * 0.9
+    words = set(stemmed.split())
+    contained = [(f, len(a)) for a, f in _ALIAS_STEMMED.items() if len(a) >= 4 and set(a.split()) <= words]
+    if contained:
+        field_name = max(contained, key=lambda item: item[1])[0]
+        return field_name, 0.7
+    return None, 0.0
+
+
+def map_by_headers(
+    headers: Sequence[str],
+    alternatives: Sequence[Sequence[str]] = (),
+    memory: dict[str, str | None] | None = None,
+) -> list[ColumnMapping]:
+    """Tiers 1–3: exact/alias, remembered header choices, fuzzy."""
+    memory = memory or {}
+    columns: list[ColumnMapping] = []
+    for index, header in enumerate(headers):
+        alts = list(alternatives[index]) if index < len(alternatives) else []
+        column = ColumnMapping(index, header, None, 0.0, "none", alts)
+        for text in _candidates(header, alts):
+            found, method = _lookup(text)
+            if found:
+                column.field, column.method = found, method
+                column.confidence = 1.0 if method == "exact" else 0.95
+                break
+        if column.method == "none" and normalize(header) in memory:
+            column.field, column.method, column.confidence = memory[normalize(header)], "memory", 1.0
+        if column.method == "none" and not header.startswith("Колонка "):
+            for text in _candidates(header, alts):
+                found, score = _fuzzy(text)
+                if found:
+                    column.field, column.method, column.confidence = found, "fuzzy", score
+                    break
+        columns.append(column)
+    _resolve_duplicates(columns)
+    return columns
+
+
+def _resolve_duplicates(columns: list[ColumnMapping]) -> None:
+    """Keep one column per single-valued field: the most confident, then the leftmost."""
+    by_field: dict[str, list[ColumnMapping]] = {}
+    for column in columns:
+        if column.field and column.field not in MULTI_FIELDS:
+            by_field.setdefault(column.field, []).append(column)
+    for same in by_field.values():
+        keep = max(same, key=lambda c: (c.confidence, -c.index))
+        for column in same:
+            if column is not keep:
+                column.field, column.method, column.confidence = None, "none", 0.0
+
+
+# --- value patterns ---------------------------------------------------------------------------------
+
+PHONE_RE = re.compile(r"^(\+?7|8)?[\s\-(]*\d{3}[\s\-)]*\d{3}[\s\-]*\d{2}[\s\-]*\d{2}(\s*(доб|ext)\.?\s*\d+)?$")
+EMAIL_RE = re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$")
+URL_RE = re.compile(r"^(https?://|www\.)\S+$|^[\w-]+(\.[\w-]+)*\.(ru|com|рф|org|net|su|info|moscow|spb)(/\S*)?$")
+SOCIAL_RE = re.compile(r"(vk\.com|t\.me|instagram\.com|ok\.ru|facebook\.com|youtube\.com|@\w{4,}$)")
+COORDS_RE = re.compile(r"^\s*\[?\(?\s*(-?\d{1,3}[.,]\d{3,})\s*[,; ]\s*(-?\d{1,3}[.,]\d{3,})\s*\)?\]?\s*$")
+HOURS_RE = re.compile(
+    r"(\d{1,2}[:.]\d{2}\s*[-–—]\s*\d{1,2}[:.]\d{2}|круглосуточно|24/7|\b(пн|вт|ср|чт|пт|сб|вс|mo|tu|we|th|fr|sa|su)\b"
+    r"|выходн)",
+    re.IGNORECASE,
+)
+PRICE_RE = re.compile(r"(₽|руб|р\.|\bот\s+\d+|\d+\s*[-–]\s*\d+\s*(₽|р|руб)|бесплатно|\$|€)", re.IGNORECASE)
+
+
+def _share(values: Sequence[str], test: Any) -> float:
+    return sum(1 for v in values if test(v)) / len(values) if values else 0.0
+
+
+def _as_float(value: str) -> float | None:
+    try:
+        return float(value.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _guess_by_values(values: Sequence[str]) -> tuple[str | None, float]:
+    checks: list[tuple[str, Any]] = [
+        ("email", lambda v: EMAIL_RE.match(v)),
+        ("social", lambda v: SOCIAL_RE.search(v)),
+        ("website", lambda v: URL_RE.match(v.lower())),
+        ("coordinates", lambda v: COORDS_RE.match(v)),
+        ("phone", lambda v: PHONE_RE.match(v.split(",")[0].strip())),
+        ("working_hours", lambda v: HOURS_RE.search(v)),
+        ("price", lambda v: PRICE_RE.search(v)),
+    ]
+    for field_name, test in checks:
+        share = _share(values, test)
+        if share >= 0.6:
+            return field_name, round(0.5 + 0.3 * share, 2)
+    numbers = [n for n in (_as_float(v) for v in values) if n is not None]
+    if len(numbers) == len(values) and numbers:
+        decimals = _share(values, lambda v: re.search(r"[.,]\d{3,}", v))
+        if decimals >= 0.8 and all(-90 <= n <= 90 for n in numbers):
+            return "latitude", 0.6
+        if decimals >= 0.8 and all(-180 <= n <= 180 for n in numbers):
+            return "longitude", 0.6
+        if all(1 <= n <= 5 for n in numbers) and _share(values, lambda v: re.search(r"[.,]\d", v)) >= 0.3:
+            return "rating", 0.55
+    average = sum(len(v) for v in values) / len(values) if values else 0
+    if average >= 80:
+        return "description", 0.55
+    return None, 0.0
+
+
+def map_by_values(columns: list[ColumnMapping], samples: Sequence[Sequence[CellValue]]) -> None:
+    """Tier 4: recognise unmatched columns by what is in them (phones, e-mails, coordinates…)."""
+    taken = {c.field for c in columns if c.field}
+    for column in columns:
+        if column.field is not None or column.method == "memory":
+            continue
+        values = [str(row[column.index]).strip() for row in samples if column.index < len(row)]
+        values = [v for v in values if v]
+        if len(values) < 2:
+            continue
+        found, confidence = _guess_by_values(values)
+        if found == "latitude" and "latitude" in taken:
+            found = "longitude"
+        if found and (found in MULTI_FIELDS or found not in taken):
+            column.field, column.method, column.confidence = found, "values", confidence
+            taken.add(found)
+    if "name" not in taken:
+        _guess_name(columns, samples)
+
+
+def _guess_name(columns: list[ColumnMapping], samples: Sequence[Sequence[CellValue]]) -> None:
+    """No name column by header: take the leftmost free column of short, distinct texts."""
+    for column in columns:
+        if column.field is not None or column.method == "memory":
+            continue
+        values = [str(r[column.index]).strip() for r in samples if column.index < len(r) and r[column.index]]
+        texts = [v for v in values if _header_like(v) and not v.replace(" ", "").isdigit()]
+        if len(texts) >= 2 and len(texts) >= 0.8 * len(values) and len(set(texts)) >= 0.8 * len(texts):
+            column.field, column.method, column.confidence = "name", "values", 0.5
+            return
+
+
+# --- GigaChat tier -------------------------------------------------------------------------------------
+
+
+def needs_llm(columns: Sequence[ColumnMapping]) -> bool:
+    """True when some column is still unmapped, or no column carries the required name."""
+    return any(c.method == "none" for c in columns) or not any(c.field == "name" for c in columns)
+
+
+def sample_values(samples: Sequence[Sequence[CellValue]], index: int, limit: int = 3) -> list[str]:
+    """A few distinct non-empty values of one column, shortened for a prompt or a message."""
+    seen: list[str] = []
+    for row in samples:
+        if index < len(row) and not _is_blank(row[index]):
+            text = str(row[index]).strip().replace("\n", " ")[:60]
+            if text not in seen:
+                seen.append(text)
+        if len(seen) >= limit:
+            break
+    return seen
+
+
+def apply_llm_answer(columns: list[ColumnMapping], answer: dict[int, tuple[str | None, float]]) -> None:
+    """Take GigaChat's choice for columns no cheaper tier decided; never override them."""
+    taken = {c.field for c in columns if c.field}
+    for column in columns:
+        if column.method != "none" or column.index not in answer:
+            continue
+        found, confidence = answer[column.index]
+        if found in FIELDS and (found in MULTI_FIELDS or found not in taken):
+            column.field, column.method, column.confidence = found, "llm", max(0.0, min(confidence, 0.9))
+            taken.add(found)

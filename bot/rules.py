@@ -1,0 +1,219 @@
+"""Deterministic language rules, used before GigaChat, to check it, and instead of it.
+
+One section per concern, each self-contained:
+
+* Categories — guess a place's category from its name, description and other texts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from bot.taxonomy import (
+    CategoryMatch,
+    PhraseHit,
+    PhraseIndex,
+    Taxonomy,
+    normalize,
+    phrase_forms,
+    stem,
+    stems_of,
+)
+
+# =============================================================================================
+# Categories
+# =============================================================================================
+#
+# The keywords are the taxonomy's own synonyms and labels plus the brands below. In a Russian
+# name the head noun comes first («Каток в парке» is a rink, «Кафе «Музей»» is a cafe), so the
+# earliest keyword wins; an English name puts it last («Garden Hotel»), so within a run of
+# adjacent keywords in a Latin-script name the last one wins. Words in quotes are a proper name
+# («Бар «Библиотека»»), so they count only when nothing outside the quotes matched, and a keyword
+# right after a locative preposition («на набережной», «у вокзала») names the surroundings, not
+# the place. When nothing matches, the answer is None: the caller asks GigaChat.
+
+NAME_CONFIDENCE = 0.9
+QUOTED_CONFIDENCE = 0.7  # a generic word inside the quotes: «Баня» could be a bar's name
+FUZZY_NAME_CONFIDENCE = 0.7
+TEXT_CONFIDENCE = 0.6  # description or other columns only
+
+# Chains and brands whose name alone says what the place is, by full taxonomy key. Only names
+# that mean nothing else: «Открытие» or «Глобус» would mislabel a stadium or a bookshop.
+# fmt: off
+BRANDS: dict[str, tuple[str, ...]] = {
+    "food/coffee": (
+        "starbucks", "старбакс", "шоколадница", "кофе хауз", "coffee house", "cofix", "кофикс",
+        "coffee like", "surf coffee", "double b", "даблби", "one price coffee", "skuratov", "costa coffee",
+        "правда кофе", "кофемания",
+    ),
+    "food/fast_food": (
+        "kfc", "кфс", "rostics", "ростикс", "mcdonalds", "макдоналдс", "макдональдс", "burger king",
+        "бургер кинг", "теремок", "вкусно и точка", "subway", "сабвей", "крошка картошка", "papa johns",
+        "папа джонс", "додо пицца", "dodo pizza", "pizza hut", "пицца хат", "dominos", "доминос",
+        "black star burger", "шаурмания", "стардогс", "stardogs", "burger heroes", "карлс джуниор",
+    ),
+    "food/restaurant": (
+        "тануки", "якитория", "il patio", "иль патио", "чайхона 1", "чайхона номер 1", "марукамэ",
+        "гудман", "goodman", "корчма тарас бульба", "pinskiy", "хачапури и вино",
+    ),
+    "food/cafe": ("му му", "грабли", "пельменная 1", "жан жак", "andersen", "андерсон"),
+    "food/bakery_dessert": (
+        "cinnabon", "синнабон", "хлеб насущный", "волконский", "baskin robbins", "баскин роббинс",
+        "буше", "британские пекарни", "пекарня хлебница", "братья караваевы",
+    ),
+    "shopping/market": (
+        "пятерочка", "магнит", "перекресток", "ашан", "auchan", "лента", "дикси", "вкусвилл",
+        "азбука вкуса", "spar", "спар", "metro cash carry", "самбери", "fix price",
+    ),
+    "shopping/mall": ("гум", "цум", "мега", "mega", "афимолл", "afimall", "galeria", "авиапарк"),
+    "shopping/books": (
+        "читай город", "буквоед", "московский дом книги", "библио глобус", "подписные издания",
+    ),
+    "shopping/fashion": (
+        "zara", "uniqlo", "gloria jeans", "глория джинс", "befree", "ostin", "остин", "lamoda",
+    ),
+    "services/pharmacy": (
+        "ригла", "горздрав", "планета здоровья", "аптека 36 6", "асна", "неофарм", "eapteka",
+    ),
+    "services/atm_bank": (
+        "сбербанк", "сбер", "втб", "альфа банк", "тинькофф", "газпромбанк", "райффайзенбанк",
+        "росбанк", "совкомбанк", "почта банк",
+    ),
+    "services/post": ("почта россии", "сдэк", "cdek", "boxberry", "боксберри", "pickpoint"),
+    "stay/hotel": (
+        "hilton", "хилтон", "marriott", "марриотт", "radisson", "рэдиссон", "holiday inn", "park inn",
+        "парк инн", "novotel", "новотель", "ibis", "ибис", "azimut", "азимут", "cosmos hotel", "hyatt",
+        "sheraton", "four seasons", "ritz carlton", "courtyard", "mercure", "best western", "swissotel",
+        "crowne plaza", "intercontinental", "ramada", "amaks", "амакс", "hampton by hilton",
+    ),
+    "culture/cinema": (
+        "каро", "karo", "синема парк", "cinema park", "формула кино", "киномакс", "синема стар",
+        "cinema star", "мори синема",
+    ),
+    "active/fitness": ("world class", "x fit", "spirit fitness", "ddx", "alex fitness", "fitness house"),
+    "transport/rental": ("делимобиль", "яндекс драйв", "belkacar", "whoosh", "вуш", "юрент", "urent"),
+    "wellness/spa_bath": ("сандуны", "селезневские бани", "воронцовские бани"),
+    "kids/kids_center": ("кидзания", "kidzania", "кидбург", "kidburg"),
+    "entertainment/zoo_aquarium": ("москвариум", "moskvarium"),
+    "venues/exhibition_center": ("вднх", "экспоцентр", "крокус экспо", "ленэкспо"),
+}
+# fmt: on
+
+# After these words a keyword names the surroundings: «Кафе на набережной», «Шаурма у вокзала».
+# fmt: off
+LOCATIVE_PREPOSITIONS = frozenset(
+    stem(word)
+    for word in (
+        "в", "во", "на", "у", "около", "возле", "рядом", "с", "со", "напротив", "вблизи", "недалеко",
+        "от", "до", "за", "под", "над", "при", "через", "по", "к", "ко", "near", "at", "in", "by", "on",
+        "opposite", "behind",
+    )
+)
+# fmt: on
+
+_QUOTED_RE = re.compile(r"«([^«»]*)»|\"([^\"]*)\"|“([^“”]*)”|„([^„“”]*)[“”]")
+_STRAY_QUOTES_RE = re.compile(r"[«»\"“”„]")
+_LATIN_RE = re.compile(r"[a-z]")
+_CYRILLIC_RE = re.compile(r"[а-я]")
+
+
+def guess_category(
+    taxonomy: Taxonomy, *, name: str, description: str | None = None, extra: str | None = None
+) -> CategoryMatch | None:
+    """Guess the category from the words of the name, then of the texts; None when nothing tells."""
+    index = _keyword_index(taxonomy)
+    found = _from_name(taxonomy, index, name)
+    if found:
+        return found
+    for text in (description, extra):
+        hits = _kept_hits(index, stems_of(text or ""))
+        if hits:
+            return _as_match(hits[0], TEXT_CONFIDENCE)
+    return None
+
+
+def _from_name(taxonomy: Taxonomy, index: PhraseIndex, name: str) -> CategoryMatch | None:
+    outside, quoted = _split_quoted(name)
+    if not any(normalize(part) for part in outside):  # the whole cell is in quotes
+        outside, quoted = quoted, []
+    outside_hits = [(_kept_hits(index, stems_of(part)), _is_latin(part)) for part in outside]
+    quoted_hits = [hit for part in quoted for hit in _kept_hits(index, stems_of(part))]
+    for hits, latin in outside_hits:
+        head = _head(hits, latin=latin)
+        if head:
+            others = [hit for hits, _ in outside_hits for hit in hits] + quoted_hits
+            return _as_match(_refined(head, others), NAME_CONFIDENCE)
+    brand = next((hit for hit in quoted_hits if hit.source == "brand"), None)
+    if brand:
+        return _as_match(brand, NAME_CONFIDENCE)
+    if quoted_hits:
+        return _as_match(quoted_hits[0], QUOTED_CONFIDENCE)
+    # A misspelt head noun («Рестаран») is looked for only at the head, where proper names are rare.
+    head_words = [word for part in outside for word in stems_of(part) if not word.isdigit()][:2]
+    fuzzy = taxonomy.match_fuzzy(head_words) if head_words else None
+    if fuzzy:
+        return CategoryMatch(fuzzy.category, fuzzy.subcategory, FUZZY_NAME_CONFIDENCE, "fuzzy")
+    return None
+
+
+def _refined(head: PhraseHit, others: list[PhraseHit]) -> PhraseHit:
+    """Take the subcategory from another keyword of the same category: «Магазин «Буквоед»» → books."""
+    if head.subcategory is not None:
+        return head
+    same = (hit for hit in others if hit.category == head.category and hit.subcategory is not None)
+    return next(same, head)
+
+
+def _split_quoted(name: str) -> tuple[list[str], list[str]]:
+    """Split a name into the parts outside quotes and the quoted parts, each in order."""
+    outside: list[str] = []
+    quoted: list[str] = []
+    position = 0
+    for found in _QUOTED_RE.finditer(name):
+        outside.append(name[position : found.start()])
+        quoted.append(next(group for group in found.groups() if group is not None))
+        position = found.end()
+    outside.append(name[position:])
+    return [_STRAY_QUOTES_RE.sub(" ", part) for part in outside], quoted
+
+
+def _kept_hits(index: PhraseIndex, words: Sequence[str]) -> list[PhraseHit]:
+    """Return the keyword hits that do not follow a locative preposition."""
+    after_preposition = {n + 1 for n, word in enumerate(words) if word in LOCATIVE_PREPOSITIONS}
+    return [hit for hit in index.scan(words) if hit.start not in after_preposition]
+
+
+def _head(hits: list[PhraseHit], *, latin: bool) -> PhraseHit | None:
+    """Return the head keyword: the first one, or in English the last of the first adjacent run."""
+    if not hits or not latin:
+        return hits[0] if hits else None
+    head = hits[0]
+    for hit in hits[1:]:
+        if hit.start != head.start + head.length:
+            break
+        head = hit
+    return head
+
+
+def _is_latin(text: str) -> bool:
+    lowered = text.lower()
+    return bool(_LATIN_RE.search(lowered)) and not _CYRILLIC_RE.search(lowered)
+
+
+def _as_match(hit: PhraseHit, confidence: float) -> CategoryMatch:
+    return CategoryMatch(hit.category, hit.subcategory, confidence, "keyword")
+
+
+@lru_cache(maxsize=8)
+def _keyword_index(taxonomy: Taxonomy) -> PhraseIndex:
+    """Return the taxonomy's phrases plus the brands whose category this taxonomy has."""
+    brands = PhraseIndex()
+    for full_key, names in BRANDS.items():
+        category, _, subcategory = full_key.partition("/")
+        if taxonomy.is_valid(category, subcategory or None):
+            for brand in names:
+                for words in phrase_forms(brand):
+                    brands.add(words, (category, subcategory or None), source="brand")
+    return brands.extended(taxonomy.phrases)

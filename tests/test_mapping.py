@@ -1,0 +1,282 @@
+"""Header detection and column mapping on real-world header variety, without GigaChat."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.mapping import (
+    ColumnMapping,
+    apply_llm_answer,
+    detect_layout,
+    header_signature,
+    map_by_headers,
+    map_by_values,
+    needs_llm,
+)
+
+
+def fields(columns: list[ColumnMapping]) -> list[str | None]:
+    return [c.field for c in columns]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (  # data.mos.ru export
+            [
+                "Name",
+                "AdmArea",
+                "District",
+                "Address",
+                "PublicPhone",
+                "WorkingHours",
+                "WebSite",
+                "geoData",
+                "global_id",
+            ],
+            [
+                "name",
+                "region",
+                "district",
+                "address",
+                "phone",
+                "working_hours",
+                "website",
+                "coordinates",
+                "id",
+            ],
+        ),
+        (  # OpenStreetMap tags
+            [
+                "name",
+                "amenity",
+                "addr:street",
+                "addr:housenumber",
+                "opening_hours",
+                "phone",
+                "website",
+                "lat",
+                "lon",
+            ],
+            [
+                "name",
+                "category",
+                "address",
+                "address",
+                "working_hours",
+                "phone",
+                "website",
+                "latitude",
+                "longitude",
+            ],
+        ),
+        (  # 2GIS-like export
+            [
+                "Название",
+                "Рубрики",
+                "Адрес",
+                "Город",
+                "Телефоны",
+                "Email",
+                "Сайт",
+                "Вконтакте",
+                "Широта",
+                "Долгота",
+            ],
+            [
+                "name",
+                "category",
+                "address",
+                "city",
+                "phone",
+                "email",
+                "website",
+                "social",
+                "latitude",
+                "longitude",
+            ],
+        ),
+        (  # a hand-made Russian table
+            [
+                "№ п/п",
+                "Наименование объекта",
+                "Тип заведения",
+                "Адрес объекта",
+                "Тел.",
+                "E-mail",
+                "Режим работы",
+                "Средний чек",
+                "Рейтинг",
+                "Описание",
+                "Примечание",
+            ],
+            [
+                "id",
+                "name",
+                "category",
+                "address",
+                "phone",
+                "email",
+                "working_hours",
+                "price",
+                "rating",
+                "description",
+                "notes",
+            ],
+        ),
+        (  # typos and case
+            ["НАЗВАНИЕ", "адресс", "Телефон:", "часы  работы", "сайт/ссылка", "Координаты (широта, долгота)"],
+            ["name", "address", "phone", "working_hours", "website", "coordinates"],
+        ),
+    ],
+)
+def test_real_world_headers_map_without_gigachat(headers: list[str], expected: list[str]) -> None:
+    assert fields(map_by_headers(headers)) == expected
+
+
+def test_single_valued_fields_go_to_one_column_only() -> None:
+    columns = map_by_headers(["Название", "Наименование", "Телефон", "Тел."])
+    assert fields(columns) == ["name", None, "phone", "phone"]
+    assert columns[1].method == "none"
+
+
+def test_memory_of_a_header_maps_it() -> None:
+    columns = map_by_headers(["Название", "Фишка заведения"], memory={"фишка заведения": "description"})
+    assert columns[1].field == "description"
+    assert columns[1].method == "memory"
+
+
+def test_value_patterns_recognise_unnamed_columns() -> None:
+    headers = ["Название", "Колонка B", "Колонка C", "Колонка D", "Колонка E", "Колонка F", "Колонка G"]
+    samples = [
+        [
+            "Кафе Ромашка",
+            "+7 (495) 123-45-67",
+            "info@romashka.ru",
+            "https://romashka.ru",
+            "55.7558, 37.6173",
+            "пн-пт 10:00-22:00",
+            "vk.com/romashka",
+        ],
+        [
+            "Музей истории",
+            "8 812 765 43 21",
+            "mail@museum.spb.ru",
+            "www.museum.spb.ru",
+            "59.9343, 30.3351",
+            "10:00–18:00",
+            "t.me/museum",
+        ],
+        [
+            "Парк Победы",
+            "+79161234567",
+            "park@mail.ru",
+            "park.ru",
+            "(55.73, 37.50)",
+            "круглосуточно",
+            "vk.com/park",
+        ],
+    ]
+    columns = map_by_headers(headers)
+    map_by_values(columns, samples)
+    assert fields(columns) == ["name", "phone", "email", "website", "coordinates", "working_hours", "social"]
+    assert all(c.method == "values" for c in columns[1:])
+
+
+def test_separate_latitude_and_longitude_by_values() -> None:
+    columns = map_by_headers(["Название", "Колонка B", "Колонка C"])
+    samples = [
+        ["A", "55.755814", "37.617635"],
+        ["B", "59.938951", "30.315635"],
+        ["C", "56.838011", "60.597465"],
+    ]
+    map_by_values(columns, samples)
+    assert fields(columns) == ["name", "latitude", "longitude"]
+
+
+def test_name_column_guessed_when_no_header_says_so() -> None:
+    columns = map_by_headers(["Объект учёта", "Адрес"])
+    map_by_values(columns, [["Кафе Ромашка", "Ленина 1"], ["Музей", "Мира 2"], ["Бар Хмель", "Тверская 3"]])
+    assert columns[0].field == "name"
+    assert not needs_llm(columns)
+
+
+def test_llm_answer_fills_only_undecided_columns() -> None:
+    columns = map_by_headers(["Название", "Фишка", "Адрес"])
+    assert needs_llm(columns)
+    apply_llm_answer(columns, {0: ("address", 0.9), 1: ("description", 0.8), 2: ("bogus", 0.9)})
+    assert fields(columns) == ["name", "description", "address"]
+    assert columns[1].method == "llm"
+
+
+def test_title_and_blank_rows_above_the_header() -> None:
+    head = [
+        (1, ["Реестр мест Москвы на 2026 год", None, None]),
+        (2, [None, None, None]),
+        (3, ["Название", "Адрес", "Телефон"]),
+        (4, ["Кафе Ромашка", "ул. Ленина, 1", "+7 495 123-45-67"]),
+    ]
+    layout = detect_layout(head)
+    assert layout is not None
+    assert (layout.header_row, layout.data_start) == (3, 4)
+
+
+def test_two_row_header_groups() -> None:
+    head = [
+        (1, ["Название", "Контакты", None, "Адрес"]),
+        (2, [None, "Телефон", "Email", None]),
+        (3, ["Кафе", "+7 495 1234567", "a@b.ru", "Ленина 1"]),
+    ]
+    layout = detect_layout(head)
+    assert layout is not None
+    assert layout.headers == ["Название", "Контакты / Телефон", "Контакты / Email", "Адрес"]
+    assert layout.data_start == 3
+    assert fields(map_by_headers(layout.headers)) == ["name", "phone", "email", "address"]
+
+
+def test_merged_group_header_cells() -> None:
+    head = [
+        (1, ["Объект", None, "Контакты", None]),
+        (2, ["Название", "Тип", "Телефон", "Сайт"]),
+        (3, ["Кафе", "кафе", "+7 495 1234567", "a.ru"]),
+    ]
+    layout = detect_layout(head, merged=[(1, 0, 1, 1), (1, 2, 1, 3)])
+    assert layout is not None
+    assert layout.headers[2] == "Контакты / Телефон"
+    assert fields(map_by_headers(layout.headers)) == ["name", "category", "phone", "website"]
+
+
+def test_merged_title_is_not_a_group_header() -> None:
+    head = [(1, ["Список мест", None, None]), (2, ["Название", "Тип", "Телефон"]), (3, ["Кафе", "кафе", "1"])]
+    layout = detect_layout(head, merged=[(1, 0, 1, 2)])
+    assert layout is not None
+    assert layout.headers == ["Название", "Тип", "Телефон"]
+
+
+def test_mos_ru_captions_under_english_names() -> None:
+    head = [
+        (1, ["Name", "AdmArea", "Address", "PublicPhone"]),
+        (2, ["Наименование", "Административный округ", "Адрес", "Телефон"]),
+        (3, ["Кафе", "ЦАО", "Тверская 1", "+7 495 1234567"]),
+    ]
+    layout = detect_layout(head)
+    assert layout is not None
+    assert (layout.header_row, layout.data_start) == (1, 3)
+
+
+def test_header_not_on_row_one_and_empty_header_cells() -> None:
+    head = [(5, ["", "Название", None, "Адрес"]), (6, [1, "Кафе", "x", "Мира 1"])]
+    layout = detect_layout(head)
+    assert layout is not None
+    assert layout.header_row == 5
+    assert layout.headers[0] == "Колонка A" and layout.headers[2] == "Колонка C"
+
+
+def test_no_header_at_all() -> None:
+    assert detect_layout([(1, [1, 2, 3]), (2, [4, 5, 6])]) is None
+    assert detect_layout([]) is None
+
+
+def test_signature_ignores_case_and_punctuation() -> None:
+    assert header_signature(["Название", "Адрес:"]) == header_signature(["название", "адрес"])
+    assert header_signature(["Название", "Адрес"]) != header_signature(["Адрес", "Название"])
