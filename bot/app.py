@@ -21,13 +21,15 @@ from aiohttp import web
 from bot import texts
 from bot.config import Settings, check_token
 from bot.errors import UserFacingError
-from bot.handlers import admin, common, errors, imports
+from bot.handlers import admin, catalogue, common, errors, imports, jobs
 from bot.handlers.access import AccessMiddleware
 from bot.handlers.errors import AdminAlerts
+from bot.handlers.jobs import TelegramNotifier
 from bot.handlers.menus import refresh_menus
 from bot.handlers.session import ReliableRequests
 from bot.logs import Scrubber
 from bot.services import Services, open_services
+from bot.storage import JobRow
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,7 @@ def create_dispatcher(services: Services) -> Dispatcher:
         imports=services.imports,
         jobs=services.jobs,
         taxonomy=services.taxonomy,
+        catalogue=services.catalogue,
         alerts=AdminAlerts(scrub=Scrubber(services.settings)),
     )
     access = AccessMiddleware(services.users)
@@ -62,6 +65,8 @@ def create_dispatcher(services: Services) -> Dispatcher:
         common.build_router(),
         admin.build_router(),
         imports.build_router(),
+        jobs.build_router(),
+        catalogue.build_router(),
         common.build_fallback_router(),
         errors.build_router(),
     )
@@ -74,6 +79,13 @@ async def on_startup(bot: Bot, services: Services) -> None:
     me = await bot.me()
     await refresh_menus(bot, await services.users.everyone())
     log.info("bot @%s started; %s", me.username, services.gigachat_mode())
+
+    async def notifier_for(job: JobRow) -> TelegramNotifier:
+        return TelegramNotifier(bot, job.chat_id)
+
+    resumed = await services.jobs.resume_all(notifier_for)
+    if resumed:
+        log.info("resumed %d interrupted import job(s)", resumed)
 
 
 def webhook_path(settings: Settings) -> str:

@@ -31,7 +31,7 @@ from bot.mapping import (
     normalize,
     sample_values,
 )
-from bot.storage import Database
+from bot.storage import Database, JobRow
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +307,14 @@ class ImportService:
             raise
         await self.db.update_job(job_id, plan=plan.dump(), sheet=plan.sheet, total=plan.rows)
         return job_id, plan
+
+    async def previous_result(self, job_id: int) -> JobRow | None:
+        """A finished import of the same file contents, if there was one."""
+        job = await self.db.get_job(job_id)
+        if job is None:
+            return None
+        previous = await self.db.last_done_job_for(job.sha256)
+        return previous if previous is not None and previous.id != job_id else None
 
     async def load(self, job_id: int, user_id: int, *, is_admin: bool = False) -> Plan:
         """Return the plan of an upload still waiting for its mapping to be confirmed."""

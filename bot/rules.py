@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import takewhile
 
 from bot.taxonomy import (
     CategoryMatch,
@@ -150,8 +151,9 @@ def _from_name(taxonomy: Taxonomy, index: PhraseIndex, name: str) -> CategoryMat
         return _as_match(brand, NAME_CONFIDENCE)
     if quoted_hits:
         return _as_match(quoted_hits[0], QUOTED_CONFIDENCE)
-    # A misspelt head noun («Рестаран») is looked for only at the head, where proper names are rare.
-    head_words = [word for part in outside for word in stems_of(part) if not word.isdigit()][:2]
+    # A misspelt head noun («Рестаран») is looked for only at the head, before any preposition.
+    words = [word for part in outside for word in stems_of(part) if not word.isdigit()]
+    head_words = list(takewhile(lambda word: word not in LOCATIVE_PREPOSITIONS, words))[:2]
     fuzzy = taxonomy.match_fuzzy(head_words) if head_words else None
     if fuzzy:
         return CategoryMatch(fuzzy.category, fuzzy.subcategory, FUZZY_NAME_CONFIDENCE, "fuzzy")

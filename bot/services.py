@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.catalogue import Catalogue
 from bot.config import Settings
 from bot.errors import LLMUnavailable
 from bot.jobs import JobRunner
@@ -62,9 +63,11 @@ class Services:
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
     imports: ImportService = field(init=False)
     jobs: JobRunner = field(init=False)
+    catalogue: Catalogue = field(init=False)
 
     def __post_init__(self) -> None:
         self.imports = ImportService(self.settings, self.db, self.llm)
+        self.catalogue = Catalogue(self.db, self.taxonomy, self.settings.database_path.parent / "exports")
         self.jobs = JobRunner(self.settings, self.db, self.llm, self.taxonomy, self.tasks.spawn)
 
     def gigachat_mode(self) -> str:

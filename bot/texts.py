@@ -312,10 +312,19 @@ COMMON_COMMANDS = [
     ("id", "Мой Telegram ID"),
     ("cancel", "Отменить текущее действие"),
 ]
+MANAGER_COMMANDS = [
+    ("jobs", "Мои загрузки"),
+    ("places", "Найти место: /places запрос"),
+    ("export", "Выгрузить каталог"),
+    ("template", "Шаблон файла"),
+    ("categories", "Категории"),
+]
 ROLE_COMMANDS: dict[str, list[tuple[str, str]]] = {
-    "manager": [],
-    "moderator": [],
+    "manager": MANAGER_COMMANDS,
+    "moderator": [("places", "Найти место: /places запрос"), ("categories", "Категории")],
     "admin": [
+        *MANAGER_COMMANDS,
+        ("stats", "Статистика"),
         ("users", "Люди и роли"),
         ("grant", "Выдать роль: /grant ID роль"),
         ("revoke", "Забрать роль: /revoke ID"),
@@ -353,7 +362,15 @@ HELP_ROLE = {
         "/invite moderator — одноразовая ссылка-приглашение на 24 часа\n"
         "/diagnose — проверка ключа GigaChat, scope, модели, сертификатов и сети с советами, что исправить"
     ),
-    "manager": "<b>Менеджер</b>\nЗагрузка файлов с местами появится здесь в ближайшем обновлении.",
+    "manager": (
+        "<b>Менеджер</b>\n"
+        "Пришлите файл с местами (.xlsx, .xlsm, .xlsb, .xls, .ods, .csv) — бот найдёт заголовки, покажет, "
+        "какие колонки куда пойдут, и после «✅ Всё верно» импортирует: категории, недостающие описания, "
+        "каталог без дубликатов — и пришлёт обогащённую книгу.\n"
+        "/jobs — мои загрузки (прислать результат ещё раз, продолжить остановленную)\n"
+        "/places кофейня — поиск по каталогу\n/export музеи — выгрузка каталога или категории\n"
+        "/template — пример файла\n/categories — список категорий"
+    ),
     "moderator": "<b>Модератор</b>\nПроверка отзывов появится здесь в ближайшем обновлении.",
 }
 CANCELLED = "Отменено."
@@ -684,3 +701,67 @@ def format_job_summary_plain(outcome: Any) -> str:
         lines.append(outcome.llm_note)
     lines += text_chart(outcome.categories)
     return "\n".join(lines)
+
+
+# --- The import job in Telegram ---------------------------------------------------------------------
+
+BTN_STOP = "⏹ Остановить"
+BTN_IMPORT_AGAIN = "🔁 Импортировать снова"
+BTN_RESEND = "📎 Прислать прошлый результат"
+SAME_FILE = "Этот файл уже загружали (задание №{id}, {when}). Импортировать снова или прислать прошлый результат?"
+JOB_QUEUED = "Файл «{file}» в очереди: сначала закончится импорт «{ahead}»."
+JOB_STARTED = "⏳ Импорт «{file}»"
+JOB_RESUMED = "🔄 Бот перезапускался — продолжаю импорт «{file}» с места остановки."
+JOB_PROGRESS = (
+    "{title}\n{bar} {percent:.0%}\nСтрок: {processed} из {total}\n"
+    "Добавлено {imported}, обновлено {updated}, дубликатов {duplicates}, пропущено {skipped}\n{eta}"
+)
+JOB_ETA = "Осталось примерно {eta}"
+JOB_ETA_UNKNOWN = "Оцениваю время…"
+JOB_DONE_TITLE = "✅ Импорт «{file}» завершён"
+JOB_STOPPED_TITLE = "⏹ Импорт «{file}» остановлен — обработанные строки сохранены, продолжить можно в /jobs."
+JOB_STOPPING = "Останавливаю после текущей порции строк…"
+JOB_NOT_RUNNING = "Этот импорт уже не выполняется."
+JOB_FAILED = "❌ Импорт «{file}» не удался: {error}"
+JOB_SUMMARY = (
+    "<b>Итоги «{file}»</b>\n"
+    "Добавлено: {imported}\nОбновлено: {updated}\nДубликатов: {duplicates}\nПропущено: {skipped}\n"
+    "Описаний написано: {described}\nGigaChat: запросов {calls}, токенов {tokens}"
+)
+JOB_CHECK = "Проверьте категории в строках: {rows}"
+JOB_CHECK_ERRORS = "Подробности — на листе «Ошибки»."
+JOB_CAPTION = (
+    "Обогащённая книга: исходные колонки + категория, подкатегория, описание, статус; листы «Сводка» и «Ошибки»."
+)
+JOBS_EMPTY = "Загрузок пока не было. Пришлите файл .xlsx, .xls, .ods или .csv со списком мест."
+JOBS_HEADER = "<b>Последние загрузки</b>"
+JOB_LINE = "№{id} «{file}» — {status}, {when}{progress}"
+JOB_STATUS = {
+    "mapping": "ждёт подтверждения колонок",
+    "ready": "готов к импорту",
+    "queued": "в очереди",
+    "running": "идёт импорт",
+    "done": "готово",
+    "stopped": "остановлен",
+    "failed": "ошибка",
+    "cancelled": "отменён",
+    "rejected": "файл не прочитан",
+}
+JOB_RESULT_GONE = "Результат этого импорта не найден."
+JOB_RESUMING = "Продолжаю импорт №{id}."
+PLACES_USAGE = "Как искать: <code>/places кофейня</code> — по названию, адресу или категории."
+PLACES_EMPTY = "Ничего не нашёл по запросу «{query}»."
+PLACES_HEADER = "<b>Найдено: {total}</b> (показаны {first}–{last})"
+PLACES_EXPIRED = "Поиск устарел — повторите команду /places."
+EXPORT_EMPTY = "В каталоге пока нет мест{what}."
+EXPORT_CAPTION = "Каталог: {count} мест{what}."
+TEMPLATE_CAPTION = (
+    "Шаблон: заполните строки под заголовком и пришлите файл боту. Колонки можно переименовать — бот поймёт."
+)
+STATS_HEADER = "<b>Статистика</b>"
+STATS_PLACES = "Мест в каталоге: {count}"
+STATS_JOBS = "Загрузок: {count}"
+STATS_USAGE = "<b>GigaChat в этом месяце</b>"
+STATS_USAGE_LINE = "{who}: запросов {calls}, токенов {tokens}"
+STATS_NO_USAGE = "запросов не было"
+CATEGORIES_HEADER = "<b>Категории каталога</b> (версия {version})"

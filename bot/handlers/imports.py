@@ -14,14 +14,18 @@ from bot import texts
 from bot.config import Settings
 from bot.excel import SUPPORTED_EXTENSIONS
 from bot.handlers.access import RoleFilter
+from bot.handlers.jobs import TelegramNotifier
 from bot.handlers.keyboards import (
     FieldCallback,
+    JobCallback,
     MapCallback,
     columns_keyboard,
     fields_keyboard,
     mapping_keyboard,
+    same_file_keyboard,
     sheets_keyboard,
 )
+from bot.jobs import JobRunner
 from bot.mapping import sample_values
 from bot.places import ImportService, Plan
 from bot.users import Person, Role
@@ -49,7 +53,13 @@ def mapping_markup(job_id: int, plan: Plan) -> InlineKeyboardMarkup:
 
 
 async def on_workbook(
-    message: Message, document: Document, person: Person, imports: ImportService, settings: Settings, bot: Bot
+    message: Message,
+    document: Document,
+    person: Person,
+    imports: ImportService,
+    jobs: JobRunner,
+    settings: Settings,
+    bot: Bot,
 ) -> None:
     """A manager sent a file: check it, download it, plan the import, show the mapping."""
     name = document.file_name or "file"
@@ -68,12 +78,40 @@ async def on_workbook(
         return
     async with ChatActionSender.typing(bot=bot, chat_id=message.chat.id):
         job_id, plan = await imports.receive(path, file_name=name, user_id=person.telegram_id, chat_id=message.chat.id)
+    previous = await imports.previous_result(job_id)
+    if previous is not None:
+        when = (previous.finished_at or "")[:16].replace("T", " ")
+        await message.answer(
+            texts.SAME_FILE.format(id=previous.id, when=when), reply_markup=same_file_keyboard(job_id, previous.id)
+        )
+        return
+    await show_or_start(message.chat.id, job_id, plan, person, imports, jobs, bot)
+
+
+async def show_or_start(
+    chat_id: int, job_id: int, plan: Plan, person: Person, imports: ImportService, jobs: JobRunner, bot: Bot
+) -> None:
+    """Ask about the mapping, or — when every column is certain — start the import at once."""
     if plan.confident:
         plan = await imports.confirm(job_id, person.telegram_id)
-        footer = f"{texts.MAPPING_ALL_KNOWN}\n{texts.MAPPING_READY}"
-        await message.answer(mapping_text(plan, footer=footer))
+        await bot.send_message(chat_id, mapping_text(plan, footer=texts.MAPPING_ALL_KNOWN))
+        await jobs.start(job_id, TelegramNotifier(bot, chat_id))
         return
-    await message.answer(mapping_text(plan, footer=texts.MAPPING_ASK), reply_markup=mapping_markup(job_id, plan))
+    await bot.send_message(
+        chat_id, mapping_text(plan, footer=texts.MAPPING_ASK), reply_markup=mapping_markup(job_id, plan)
+    )
+
+
+async def on_same_file_again(
+    query: CallbackQuery, callback_data: JobCallback, person: Person, imports: ImportService, jobs: JobRunner, bot: Bot
+) -> None:
+    """«🔁 Импортировать снова» for a file imported before."""
+    await query.answer()
+    plan = await imports.load(callback_data.job, person.telegram_id, is_admin=person.role is Role.ADMIN)
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    chat_id = query.message.chat.id if query.message else person.telegram_id
+    await show_or_start(chat_id, callback_data.job, plan, person, imports, jobs, bot)
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -82,7 +120,7 @@ async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | 
 
 
 async def on_mapping_button(
-    query: CallbackQuery, callback_data: MapCallback, person: Person, imports: ImportService
+    query: CallbackQuery, callback_data: MapCallback, person: Person, imports: ImportService, jobs: JobRunner, bot: Bot
 ) -> None:
     """✅ / ✏️ / 📄 / ❌ and the navigation between the dialog's screens."""
     job, user = callback_data.job, person.telegram_id
@@ -95,7 +133,9 @@ async def on_mapping_button(
         return
     if action == "ok":
         plan = await imports.confirm(job, user, is_admin=admin)
-        await _edit(query, mapping_text(plan, footer=f"{texts.MAPPING_SAVED}\n{texts.MAPPING_READY}"), None)
+        await _edit(query, mapping_text(plan, footer=texts.MAPPING_SAVED), None)
+        chat_id = query.message.chat.id if query.message else user
+        await jobs.start(job, TelegramNotifier(bot, chat_id))
         return
     if action == "sheet":
         current = await imports.load(job, user, is_admin=admin)
@@ -144,4 +184,5 @@ def build_router() -> Router:
     router.message.register(on_workbook, F.document.as_("document"))
     router.callback_query.register(on_mapping_button, MapCallback.filter())
     router.callback_query.register(on_field_button, FieldCallback.filter())
+    router.callback_query.register(on_same_file_again, JobCallback.filter(F.action == "again"))
     return router

@@ -104,3 +104,52 @@ def sheets_keyboard(job: int, sheets: list[str]) -> InlineKeyboardMarkup:
     builder.button(text=texts.BTN_BACK, callback_data=MapCallback(action="back", job=job))
     builder.adjust(1)
     return builder.as_markup()
+
+
+class JobCallback(CallbackData, prefix="job"):
+    """A button about a job: stop, result, resume, again, resend."""
+
+    action: str
+    job: int
+
+
+def stop_keyboard(job: int) -> InlineKeyboardMarkup:
+    """«⏹ Остановить» under the progress message."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_STOP, callback_data=JobCallback(action="stop", job=job))
+    return builder.as_markup()
+
+
+def same_file_keyboard(job: int, previous: int) -> InlineKeyboardMarkup:
+    """The same file again: import again, or resend the last result."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=texts.BTN_IMPORT_AGAIN, callback_data=JobCallback(action="again", job=job))
+    builder.button(text=texts.BTN_RESEND, callback_data=JobCallback(action="resend", job=previous))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def jobs_keyboard(rows: list[tuple[int, str, str]]) -> InlineKeyboardMarkup | None:
+    """Per job: «📎 №12» to resend a result, «▶️ №13» to resume."""
+    builder = InlineKeyboardBuilder()
+    for job, action, label in rows:
+        builder.button(text=label, callback_data=JobCallback(action=action, job=job))
+    builder.adjust(2)
+    return builder.as_markup() if rows else None
+
+
+class PageCallback(CallbackData, prefix="pg"):
+    """A page of /places results (the query is kept server-side under `token`)."""
+
+    token: str
+    offset: int
+
+
+def pages_keyboard(token: str, offset: int, total: int, size: int) -> InlineKeyboardMarkup | None:
+    """◀️ / ▶️ for a paginated list."""
+    builder = InlineKeyboardBuilder()
+    if offset > 0:
+        builder.button(text="◀️", callback_data=PageCallback(token=token, offset=max(0, offset - size)))
+    if offset + size < total:
+        builder.button(text="▶️", callback_data=PageCallback(token=token, offset=offset + size))
+    return builder.as_markup() if offset > 0 or offset + size < total else None

@@ -1,0 +1,189 @@
+"""Import jobs in the chat: the progress message, the result, /jobs, stop and resume."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from html import escape
+from pathlib import Path
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, FSInputFile, Message
+from aiogram.utils.chat_action import ChatActionSender
+
+from bot import texts
+from bot.handlers.access import RoleFilter
+from bot.handlers.keyboards import JobCallback, jobs_keyboard, stop_keyboard
+from bot.import_job import Counters, JobOutcome, JobProgress
+from bot.jobs import JobRunner
+from bot.storage import Database, JobRow
+from bot.users import Person, Role
+
+log = logging.getLogger(__name__)
+EDIT_EVERY = 3.0
+BAR_WIDTH = 12
+
+
+def progress_text(file_name: str, progress: JobProgress, *, resumed: bool = False) -> str:
+    """The progress message: a bar, counts and time left."""
+    share = progress.processed / progress.total if progress.total else 1.0
+    filled = round(BAR_WIDTH * min(share, 1.0))
+    c = progress.counters
+    eta = (
+        texts.JOB_ETA.format(eta=texts.format_duration(progress.eta))
+        if progress.eta is not None
+        else texts.JOB_ETA_UNKNOWN
+    )
+    title = (texts.JOB_RESUMED if resumed else texts.JOB_STARTED).format(file=escape(file_name))
+    return texts.JOB_PROGRESS.format(
+        title=title, bar="▓" * filled + "░" * (BAR_WIDTH - filled), percent=share, processed=progress.processed,
+        total=progress.total, imported=c.imported, updated=c.updated, duplicates=c.duplicates, skipped=c.skipped,
+        eta=eta,
+    )  # fmt: skip
+
+
+def summary_text(job: JobRow, outcome: JobOutcome) -> str:
+    """The end-of-job summary: counts, categories as a small text chart, what to check."""
+    c = outcome.counters
+    lines = [
+        texts.JOB_SUMMARY.format(
+            file=escape(job.file_name), imported=c.imported, updated=c.updated, duplicates=c.duplicates,
+            skipped=c.skipped, described=c.described, calls=outcome.calls, tokens=outcome.tokens,
+        )
+    ]  # fmt: skip
+    chart = texts.text_chart(outcome.categories)
+    if chart:
+        lines.append("<pre>" + escape("\n".join(chart)) + "</pre>")
+    if outcome.review_rows:
+        shown = ", ".join(str(r) for r in outcome.review_rows[:20]) + ("…" if len(outcome.review_rows) > 20 else "")
+        lines.append(texts.JOB_CHECK.format(rows=shown))
+    if c.skipped or outcome.review_rows:
+        lines.append(texts.JOB_CHECK_ERRORS)
+    if outcome.llm_note:
+        lines.append(escape(outcome.llm_note))
+    return "\n\n".join(lines)
+
+
+class TelegramNotifier:
+    """Tells a manager about their job through one edited progress message and a final report."""
+
+    def __init__(self, bot: Bot, chat_id: int, message_id: int | None = None) -> None:
+        self.bot, self.chat_id, self.message_id = bot, chat_id, message_id
+        self._last_edit = 0.0
+        self._resumed = False
+
+    async def queued(self, job: JobRow, ahead: str) -> None:
+        await self._send(texts.JOB_QUEUED.format(file=escape(job.file_name), ahead=escape(ahead)))
+
+    async def started(self, job: JobRow, resumed: bool) -> int | None:
+        self._resumed = resumed
+        start = JobProgress(job.id, job.processed, job.total, Counters.from_json(job.counters), 0.0, None)
+        sent = await self._send(progress_text(job.file_name, start, resumed=resumed), stop_keyboard(job.id))
+        self.message_id = sent.message_id if sent else None
+        self._last_edit = time.monotonic()
+        return self.message_id
+
+    async def progress(self, job: JobRow, progress: JobProgress) -> None:
+        now = time.monotonic()
+        if now - self._last_edit < EDIT_EVERY or self.message_id is None:
+            return
+        self._last_edit = now
+        text = progress_text(job.file_name, progress, resumed=self._resumed)
+        try:
+            await self.bot.edit_message_text(
+                text, chat_id=self.chat_id, message_id=self.message_id, reply_markup=stop_keyboard(job.id)
+            )
+        except TelegramAPIError as error:
+            log.info("progress edit failed: %s", error)
+
+    async def finished(self, job: JobRow, outcome: JobOutcome) -> None:
+        title = texts.JOB_DONE_TITLE if outcome.status == "done" else texts.JOB_STOPPED_TITLE
+        await self._replace_progress(title.format(file=escape(job.file_name)))
+        await self._send(summary_text(job, outcome))
+        if outcome.result_path is not None:
+            await send_result(self.bot, self.chat_id, outcome.result_path, job.file_name)
+
+    async def failed(self, job: JobRow, error_text: str) -> None:
+        await self._replace_progress(texts.JOB_FAILED.format(file=escape(job.file_name), error=escape(error_text)))
+
+    async def _replace_progress(self, text: str) -> None:
+        if self.message_id is None:
+            await self._send(text)
+            return
+        try:
+            await self.bot.edit_message_text(text, chat_id=self.chat_id, message_id=self.message_id, reply_markup=None)
+        except TelegramAPIError:
+            await self._send(text)
+
+    async def _send(self, text: str, markup: object = None) -> Message | None:
+        try:
+            return await self.bot.send_message(self.chat_id, text, reply_markup=markup)  # type: ignore[arg-type]
+        except TelegramAPIError as error:
+            log.warning("job message to %s failed: %s", self.chat_id, error)
+            return None
+
+
+async def send_result(bot: Bot, chat_id: int, path: Path, file_name: str) -> None:
+    """Send the enriched workbook with an "uploading a document…" status while it goes."""
+    name = f"{Path(file_name).stem}_обогащено.xlsx"
+    async with ChatActionSender.upload_document(bot=bot, chat_id=chat_id):
+        await bot.send_document(chat_id, FSInputFile(path, filename=name), caption=texts.JOB_CAPTION)
+
+
+async def cmd_jobs(message: Message, person: Person, db: Database) -> None:
+    """Recent jobs with buttons to resend a result or resume."""
+    user = None if person.role is Role.ADMIN else person.telegram_id
+    jobs = await db.recent_jobs(user, limit=10)
+    if not jobs:
+        await message.answer(texts.JOBS_EMPTY)
+        return
+    lines = [texts.JOBS_HEADER]
+    buttons: list[tuple[int, str, str]] = []
+    for job in jobs:
+        progress = f" ({job.processed}/{job.total})" if job.status in ("running", "stopped", "failed", "queued") else ""
+        when = (job.finished_at or job.created_at)[:16].replace("T", " ")
+        status = texts.JOB_STATUS.get(job.status, job.status)
+        lines.append(
+            texts.JOB_LINE.format(id=job.id, file=escape(job.file_name), status=status, when=when, progress=progress)
+        )
+        if job.status == "done" and job.result_path:
+            buttons.append((job.id, "result", f"📎 №{job.id}"))
+        if job.status in ("stopped", "failed") and job.plan:
+            buttons.append((job.id, "resume", f"▶️ №{job.id}"))
+    await message.answer("\n".join(lines), reply_markup=jobs_keyboard(buttons))
+
+
+async def on_job_button(
+    query: CallbackQuery, callback_data: JobCallback, person: Person, db: Database, jobs: JobRunner, bot: Bot
+) -> None:
+    """⏹ stop, 📎 resend the result, ▶️ resume."""
+    job = await db.get_job(callback_data.job)
+    if job is None or (job.user_id != person.telegram_id and person.role is not Role.ADMIN):
+        await query.answer(texts.MAPPING_NOT_YOURS, show_alert=True)
+        return
+    chat_id = query.message.chat.id if query.message else person.telegram_id
+    if callback_data.action == "stop":
+        await query.answer(texts.JOB_STOPPING if jobs.stop(job.id) else texts.JOB_NOT_RUNNING)
+    elif callback_data.action in ("result", "resend"):
+        await query.answer()
+        if not job.result_path or not await asyncio.to_thread(Path(job.result_path).is_file):
+            await bot.send_message(chat_id, texts.JOB_RESULT_GONE)
+            return
+        await send_result(bot, chat_id, Path(job.result_path), job.file_name)
+    elif callback_data.action == "resume":
+        await query.answer(texts.JOB_RESUMING.format(id=job.id))
+        await jobs.start(job.id, TelegramNotifier(bot, chat_id), resumed=True)
+
+
+def build_router() -> Router:
+    """Jobs for managers and admins."""
+    router = Router(name="jobs")
+    allowed = RoleFilter(Role.MANAGER, Role.ADMIN)
+    router.message.filter(allowed)
+    router.callback_query.filter(allowed)
+    router.message.register(cmd_jobs, Command("jobs"))
+    router.callback_query.register(on_job_button, JobCallback.filter())
+    return router
