@@ -69,7 +69,9 @@ class PlacesModel:
         self.items_seen: Counter[str] = Counter()
 
     def __call__(self, body: dict[str, Any]) -> ChatReply:
-        function = (body.get("function_call") or {}).get("name") if isinstance(body.get("function_call"), dict) else None
+        function = (
+            (body.get("function_call") or {}).get("name") if isinstance(body.get("function_call"), dict) else None
+        )
         self.calls[function or "text"] += 1
         if function == "classify_places":
             items = _items(body)
@@ -77,16 +79,24 @@ class PlacesModel:
             answer = []
             for item in items:
                 category, subcategory, confidence = classify(item)
-                answer.append({"id": item["id"], "category": category, "subcategory": subcategory, "confidence": confidence})
-            return ChatReply(function_call={"name": function, "arguments": {"items": answer}}, finish_reason="function_call")
+                answer.append(
+                    {"id": item["id"], "category": category, "subcategory": subcategory, "confidence": confidence}
+                )
+            return ChatReply(
+                function_call={"name": function, "arguments": {"items": answer}}, finish_reason="function_call"
+            )
         if function == "describe_places":
             items = _items(body)
             self.items_seen[function] += len(items)
             answer = [{"id": item["id"], "description": describe(item)} for item in items]
-            return ChatReply(function_call={"name": function, "arguments": {"items": answer}}, finish_reason="function_call")
+            return ChatReply(
+                function_call={"name": function, "arguments": {"items": answer}}, finish_reason="function_call"
+            )
         if function == "map_columns":
             content = body["messages"][-1]["content"]
             columns = [int(n) for n in re.findall(r"^(\d+)\. «", content, re.MULTILINE)]
             answer = [{"index": n, "field": "notes", "confidence": 0.6} for n in columns]
-            return ChatReply(function_call={"name": function, "arguments": {"columns": answer}}, finish_reason="function_call")
+            return ChatReply(
+                function_call={"name": function, "arguments": {"columns": answer}}, finish_reason="function_call"
+            )
         return ChatReply(content="Работает.")
