@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     process.add_argument("-o", "--output", type=Path, help=texts.CLI_OUT_HELP)
     process.add_argument("--jsonl", type=Path, help=texts.CLI_JSONL_HELP)
     process.add_argument("--yes", action="store_true", help=texts.CLI_YES_HELP)
+    reviews = commands.add_parser("reviews", help=texts.CLI_REVIEWS_HELP)
+    reviews.add_argument("file", type=Path, nargs="?")
+    reviews.add_argument("--text", help=texts.CLI_REVIEW_TEXT_HELP)
+    reviews.add_argument("--offline", action="store_true", help=texts.CLI_NO_LLM_HELP)
+    reviews.add_argument("--jsonl", type=Path, help=texts.CLI_JSONL_HELP)
+    reviews.add_argument("-o", "--output", type=Path, help=texts.CLI_OUT_HELP)
     users = commands.add_parser("users", help=texts.CLI_USERS_HELP)
     users_commands = users.add_subparsers(dest="action", required=True)
     users_commands.add_parser("list")
@@ -139,12 +145,27 @@ def main(argv: Sequence[str] | None = None) -> int:
                     output=args.output, jsonl=args.jsonl, yes=args.yes,
                 )
             )  # fmt: skip
+        if command == "reviews":
+            if args.text is None and (args.file is None or not args.file.is_file()):
+                raise UserFacingError(
+                    texts.CLI_NO_FILE.format(path=args.file) if args.file else texts.CLI_REVIEWS_NEED_INPUT
+                )
+            from bot.review_cli import run_reviews
+
+            return asyncio.run(
+                run_reviews(
+                    settings, source=args.file, text=args.text, offline=args.offline, jsonl=args.jsonl,
+                    output=args.output,
+                )
+            )  # fmt: skip
         if command == "mapping":
             if not args.file.is_file():
                 raise UserFacingError(texts.CLI_NO_FILE.format(path=args.file))
             return asyncio.run(cmd_mapping(settings, args))
     except UserFacingError as error:
         print(error.message, file=sys.stderr)
+        if error.fix:
+            print(error.fix, file=sys.stderr)
         return 2
     try:
         check_token(settings)

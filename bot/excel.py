@@ -50,6 +50,8 @@ ErrorCode = Literal[
 SUPPORTED_EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".csv", ".txt")
 
 MAX_ZIP_ENTRIES = 10_000
+# Title and header rows above the data are counted as non-empty rows too; they are not data.
+HEADER_ALLOWANCE = 30
 MAX_UNPACKED_BYTES = 1 << 30
 MAX_UNPACK_RATIO = 200
 # Below this many unpacked bytes a high ratio cannot hurt, and tiny workbooks do compress well.
@@ -166,7 +168,7 @@ class Workbook:
         for number, values in self._source.rows(info):
             if _has_data(values):
                 data_rows += 1
-                if data_rows > self._max_rows:
+                if data_rows > self._max_rows + HEADER_ALLOWANCE:
                     raise _too_many_rows(info.name, self._max_rows)
             yield number, values
 
@@ -729,7 +731,7 @@ class _CsvSource:
             columns = max(columns, len(record))
             if any(field.strip() for field in record):
                 data_rows += 1
-                if data_rows > max_rows:
+                if data_rows > max_rows + HEADER_ALLOWANCE:
                     raise _too_many_rows(Path(name).stem, max_rows)
         if not data_rows:
             raise WorkbookError("empty", f"В файле «{name}» нет данных.", "Проверьте, что отправили нужный файл.")
@@ -1038,5 +1040,17 @@ def write_table(
         ws.append([_safe(ws, v) for v in values])
     if summary is not None:
         _write_summary(book, summary)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    book.save(out)
+
+
+def write_sheets(out: Path, sheets: Sequence[tuple[str, list[str], Iterable[list[CellValue]]]]) -> None:
+    """Several plain tables in one book (name, headers, rows per sheet), escaped against formula injection."""
+    book = OpenpyxlWorkbook(write_only=True)
+    for name, headers, rows in sheets:
+        ws = book.create_sheet(name[:31])
+        ws.append(_bold_row(ws, list(headers)))
+        for values in rows:
+            ws.append([_safe(ws, v) for v in values])
     out.parent.mkdir(parents=True, exist_ok=True)
     book.save(out)

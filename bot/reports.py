@@ -112,7 +112,7 @@ def write_job_workbook(
             errors.append((row, name_header, place.get("name") or "", texts.ROW_CHECK_CATEGORY))
     categories = category_counts(results, taxonomy)
     summary = SummaryData(
-        title=texts.SUMMARY_TITLE.format(file=job.file_name),
+        title=texts.IMPORT_SUMMARY_TITLE.format(file=job.file_name),
         totals=[(texts.ROW_STATUS[s], statuses.get(s, 0)) for s in ("imported", "updated", "duplicate", "skipped")]
         + [(texts.SUMMARY_ROWS, len(results)), (texts.SUMMARY_REVIEW, len(review_rows))],
         categories=categories,

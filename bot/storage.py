@@ -144,6 +144,33 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX llm_usage_job ON llm_usage (job_id);
     CREATE INDEX llm_usage_user ON llm_usage (user_id, created_at);
     """,
+    """
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        text TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        place_id INTEGER REFERENCES places (id) ON DELETE SET NULL,
+        place_name TEXT,
+        author TEXT,
+        review_date TEXT,
+        stated_rating INTEGER,
+        analysis TEXT NOT NULL,
+        sentiment TEXT NOT NULL,
+        rating INTEGER NOT NULL,
+        verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'needs_review', 'reject')),
+        reasons TEXT NOT NULL DEFAULT '[]',
+        source TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+        moderator_id INTEGER,
+        decided_at TEXT,
+        source_job INTEGER,
+        created_by INTEGER,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX reviews_place ON reviews (place_id, status);
+    CREATE INDEX reviews_status ON reviews (status, id);
+    CREATE INDEX reviews_hash ON reviews (text_hash);
+    """,
 )
 
 PLACE_COLUMNS = (
@@ -159,6 +186,14 @@ JOB_COLUMNS = (
     "total, processed, counters, result_path, error, created_at, updated_at, started_at, finished_at"
 )
 USER_COLUMNS = "telegram_id, role, full_name, username, knock_alerted_at"
+REVIEW_COLUMNS = (
+    "text", "text_hash", "place_id", "place_name", "author", "review_date", "stated_rating", "analysis",
+    "sentiment", "rating", "verdict", "reasons", "source", "source_job", "created_by",
+)  # fmt: skip
+
+
+def _fold(value: object) -> str | None:
+    return None if value is None else str(value).lower().replace("ё", "е")
 
 
 def now_iso() -> str:
@@ -222,6 +257,8 @@ class Database:
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA busy_timeout=5000")
+            # SQLite's lower() knows only ASCII; search needs Cyrillic folded too.
+            await conn.create_function("fold", 1, _fold, deterministic=True)
             db = cls(conn)
             await db.migrate()
             yield db
@@ -550,10 +587,8 @@ class Database:
 
     async def search_places(self, query: str, *, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
         """Places whose name, address or category contains the query; (total, page)."""
-        like = f"%{query.strip().lower()}%"
-        where = (
-            "WHERE lower(name) LIKE ? OR lower(coalesce(address, '')) LIKE ? OR category LIKE ? OR subcategory LIKE ?"
-        )
+        like = f"%{_fold(query.strip())}%"
+        where = "WHERE fold(name) LIKE ? OR fold(coalesce(address, '')) LIKE ? OR category LIKE ? OR subcategory LIKE ?"
         params = (like, like, like, like)
         async with self._conn.execute(f"SELECT count(*) FROM places {where}", params) as cursor:
             row = await cursor.fetchone()
@@ -661,3 +696,88 @@ class Database:
         ) as cursor:
             row = await cursor.fetchone()
         return JobRow(*row) if row else None
+
+    # --- reviews -------------------------------------------------------------------------------
+
+    async def add_reviews(self, reviews: list[dict[str, Any]]) -> list[int]:
+        """Store analysed reviews (keys are `REVIEW_COLUMNS`) in one transaction; return their ids."""
+        stamp = now_iso()
+        ids: list[int] = []
+        await self._conn.execute("BEGIN")
+        try:
+            for review in reviews:
+                values = [review.get(name) for name in REVIEW_COLUMNS]
+                cursor = await self._conn.execute(
+                    f"INSERT INTO reviews ({', '.join(REVIEW_COLUMNS)}, created_at) "
+                    f"VALUES ({', '.join('?' for _ in REVIEW_COLUMNS)}, ?)",
+                    (*values, stamp),
+                )
+                assert cursor.lastrowid is not None
+                ids.append(cursor.lastrowid)
+            await self._conn.commit()
+        except BaseException:
+            await self._conn.rollback()
+            raise
+        return ids
+
+    async def get_review(self, review_id: int) -> dict[str, Any] | None:
+        """One stored review with the name of its place."""
+        async with self._conn.execute(
+            f"""
+            SELECT r.id, {", ".join("r." + c for c in REVIEW_COLUMNS)}, r.status, r.moderator_id, r.decided_at,
+                   r.created_at, p.name AS catalogue_name
+            FROM reviews r LEFT JOIN places p ON p.id = r.place_id WHERE r.id = ?
+            """,
+            (review_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row else None
+
+    async def decide_review(self, review_id: int, status: str, moderator_id: int) -> bool:
+        """Record a moderator's decision (approved or rejected); False when there is no such review."""
+        cursor = await self._conn.execute(
+            "UPDATE reviews SET status = ?, moderator_id = ?, decided_at = ? WHERE id = ?",
+            (status, moderator_id, now_iso(), review_id),
+        )
+        await self._conn.commit()
+        return cursor.rowcount == 1
+
+    async def bind_review(self, review_id: int, place_id: int) -> bool:
+        """Attach a review to a catalogue place."""
+        cursor = await self._conn.execute(
+            "UPDATE reviews SET place_id = ?, place_name = (SELECT name FROM places WHERE id = ?) WHERE id = ?",
+            (place_id, place_id, review_id),
+        )
+        await self._conn.commit()
+        return cursor.rowcount == 1
+
+    async def review_queue(self, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """Reviews waiting for a decision, those the rules doubt first: (total, first `limit`)."""
+        async with self._conn.execute("SELECT count(*) FROM reviews WHERE status = 'pending'") as cursor:
+            row = await cursor.fetchone()
+            total = int(row[0]) if row else 0
+        async with self._conn.execute(
+            """
+            SELECT id, text, verdict, reasons, place_name, created_at FROM reviews WHERE status = 'pending'
+            ORDER BY verdict = 'approve', verdict = 'reject', id LIMIT ?
+            """,
+            (limit,),
+        ) as cursor:
+            return total, [dict(r) for r in await cursor.fetchall()]
+
+    async def place_reviews(self, place_id: int) -> list[dict[str, Any]]:
+        """Every stored review of a place that was not rejected, oldest first."""
+        async with self._conn.execute(
+            f"SELECT id, {', '.join(REVIEW_COLUMNS)}, status FROM reviews "
+            "WHERE place_id = ? AND status != 'rejected' ORDER BY id",
+            (place_id,),
+        ) as cursor:
+            return [dict(r) for r in await cursor.fetchall()]
+
+    async def get_place(self, place_id: int) -> dict[str, Any] | None:
+        """One catalogue place."""
+        async with self._conn.execute(
+            f"SELECT id, {', '.join(PLACE_COLUMNS)} FROM places WHERE id = ?", (place_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return dict(row) if row else None

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from bot.errors import UserFacingError
-from bot.excel import SUPPORTED_EXTENSIONS, SheetInfo, Workbook, WorkbookError, open_workbook
+from bot.excel import HEADER_ALLOWANCE, SUPPORTED_EXTENSIONS, SheetInfo, Workbook, WorkbookError, open_workbook
 
 # --- builders -----------------------------------------------------------------------------------
 
@@ -567,7 +567,7 @@ def test_a_stray_cell_far_away_is_refused_instead_of_crashing_calamine(tmp_path:
 
 
 def test_too_many_rows_stops_the_stream_and_names_the_setting(tmp_path: Path) -> None:
-    path = build_simple_xlsx(tmp_path / "long.xlsx", [["Название"], *[[f"Место {n}"] for n in range(10)]])
+    path = build_simple_xlsx(tmp_path / "long.xlsx", [["Название"], *[[f"Место {n}"] for n in range(60)]])
 
     with open_workbook(path, max_rows=5) as book:
         seen = []
@@ -575,7 +575,8 @@ def test_too_many_rows_stops_the_stream_and_names_the_setting(tmp_path: Path) ->
             for number, _ in book.iter_rows(book.sheets[0].name):
                 seen.append(number)
 
-    assert seen == [1, 2, 3, 4, 5]
+    # the title and header rows above the data get an allowance of HEADER_ALLOWANCE rows
+    assert seen == list(range(1, 5 + HEADER_ALLOWANCE + 1))
     assert caught.value.code == "too_many_rows"
     assert "больше 5 строк" in caught.value.message
     assert caught.value.fix is not None and "MAX_ROWS" in caught.value.fix
@@ -583,7 +584,7 @@ def test_too_many_rows_stops_the_stream_and_names_the_setting(tmp_path: Path) ->
 
 def test_too_many_csv_rows_are_refused_at_open(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
-    path.write_text("Название\n" + "".join(f"Место {n}\n" for n in range(200)), encoding="utf-8")
+    path.write_text("Название\n" + "".join(f"Место {n}\n" for n in range(200)), encoding="utf-8")  # 200 > 100 + 30
 
     error = read_error(path, max_rows=100)
 

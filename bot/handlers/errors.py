@@ -64,7 +64,7 @@ async def on_error(event: ErrorEvent, bot: Bot, users: UserService, alerts: Admi
     chat_id, user = _origin(event)
     error = event.exception
     if isinstance(error, UserFacingError):
-        await _reply(bot, chat_id, error.message)
+        await _reply(bot, chat_id, escape(error.message) + (f"\n\n{escape(error.fix)}" if error.fix else ""))
         return True
     error_id = secrets.token_hex(3)
     log.error("unhandled error %s in update %s", error_id, event.update.update_id, exc_info=error)
