@@ -21,7 +21,7 @@ from aiohttp import web
 from bot import texts
 from bot.config import Settings, check_token
 from bot.errors import UserFacingError
-from bot.handlers import admin, catalogue, common, errors, imports, jobs
+from bot.handlers import admin, catalogue, common, errors, imports, jobs, reviews
 from bot.handlers.access import AccessMiddleware
 from bot.handlers.errors import AdminAlerts
 from bot.handlers.jobs import TelegramNotifier
@@ -56,6 +56,7 @@ def create_dispatcher(services: Services) -> Dispatcher:
         jobs=services.jobs,
         taxonomy=services.taxonomy,
         catalogue=services.catalogue,
+        reviews=services.reviews,
         alerts=AdminAlerts(scrub=Scrubber(services.settings)),
     )
     access = AccessMiddleware(services.users)
@@ -67,6 +68,7 @@ def create_dispatcher(services: Services) -> Dispatcher:
         imports.build_router(),
         jobs.build_router(),
         catalogue.build_router(),
+        reviews.build_router(),
         common.build_fallback_router(),
         errors.build_router(),
     )

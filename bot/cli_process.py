@@ -12,7 +12,7 @@ from bot import texts
 from bot.config import Settings
 from bot.import_job import Describe, ImportJob, JobOutcome, JobProgress
 from bot.places import Plan
-from bot.reports import jsonl_lines
+from bot.reports import write_jsonl
 from bot.services import Services, open_services
 
 
@@ -94,9 +94,7 @@ async def _write_outputs(
     if outcome.result_path is not None:
         await asyncio.to_thread(shutil.copyfile, outcome.result_path, target)
     if jsonl is not None:
-        results = await services.db.job_results(outcome.job_id)
-        text = "".join(line + "\n" for line in jsonl_lines(results))
-        await asyncio.to_thread(jsonl.write_text, text, "utf-8")
+        await write_jsonl(services.db, outcome.job_id, jsonl)
     print(texts.format_job_summary_plain(outcome), file=err)
     print(texts.CLI_WROTE.format(path=target), file=err)
     return 0

@@ -20,8 +20,9 @@ from bot.config import Settings
 from bot.enrich import CategoryResult, Enricher
 from bot.excel import CellValue, open_workbook
 from bot.llm import CallContext, GigaChatClient
-from bot.normalize import Place, build_place, dedupe_key, name_key, same_place_without_address
+from bot.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
 from bot.places import Plan
+from bot.reports import collect_report, write_job_workbook
 from bot.storage import PLACE_COLUMNS, Database, JobRow
 from bot.taxonomy import Taxonomy
 
@@ -83,7 +84,7 @@ ProgressCallback = Callable[[JobProgress], Awaitable[None]]
 
 @dataclass
 class _Seen:
-    """What earlier rows of the same file looked like, to find duplicates inside the file."""
+    """What earlier rows of the same file looked like (only what duplicate checks need)."""
 
     by_key: dict[str, int] = field(default_factory=dict)
     by_name: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
@@ -92,7 +93,7 @@ class _Seen:
         key = dedupe_key(place)
         if key and key in self.by_key:
             return self.by_key[key]
-        for row, values in self.by_name.get(name_key(place.name), []):
+        for row, values in self.by_name.get(place_keys(place)[0], ()):
             if same_place_without_address(place, values):
                 return row
         return None
@@ -101,7 +102,14 @@ class _Seen:
         key = dedupe_key(place)
         if key:
             self.by_key.setdefault(key, row)
-        self.by_name.setdefault(name_key(place.name), []).append((row, place.values()))
+        if place.phone or place.latitude is not None:
+            compact = {
+                "name": place.name,
+                "phone": place.phone,
+                "latitude": place.latitude,
+                "longitude": place.longitude,
+            }
+            self.by_name.setdefault(place_keys(place)[0], []).append((row, compact))
 
 
 def _row_result(
@@ -241,7 +249,7 @@ class ImportJob:
 
     async def _match_catalogue(self, places: dict[int, Place]) -> dict[int, dict[str, Any]]:
         keys = [k for k in (dedupe_key(p) for p in places.values()) if k]
-        names = list({name_key(p.name) for p in places.values()})
+        names = list({place_keys(p)[0] for p in places.values()})
         candidates = await self.db.find_places(dedupe_keys=keys, name_keys=names)
         by_key = {c["dedupe_key"]: c for c in candidates if c["dedupe_key"]}
         matched: dict[int, dict[str, Any]] = {}
@@ -251,7 +259,7 @@ class ImportJob:
                 matched[row] = by_key[key]
                 continue
             for candidate in candidates:
-                if candidate["name_key"] == name_key(place.name) and same_place_without_address(place, candidate):
+                if candidate["name_key"] == place_keys(place)[0] and same_place_without_address(place, candidate):
                     matched[row] = candidate
                     break
         return matched
@@ -281,7 +289,7 @@ class ImportJob:
             category=category.category if category else "other",
             subcategory=category.subcategory if category else None,
             extra=json.dumps(place.extra, ensure_ascii=False, default=str),
-            name_key=name_key(place.name),
+            name_key=place_keys(place)[0],
             dedupe_key=dedupe_key(place),
             category_source=category.source if category else None,
             needs_review=int(bool(category and category.review)),
@@ -329,16 +337,14 @@ class ImportJob:
         await self.progress(JobProgress(self.job.id, self.processed, self.plan.rows, self.counters, elapsed, eta))
 
     async def _finish(self, status: str) -> JobOutcome:
-        from bot.reports import write_job_workbook
-
         calls, tokens = await self.db.job_usage(self.job.id)
-        results = await self.db.job_results(self.job.id)
+        report = await collect_report(self.db, self.job.id, self.plan, self.taxonomy)
         out = Path(self.job.file_path).with_suffix(".enriched.xlsx")
         note = self.enricher.gate.stop_reason
-        categories, review_rows = await asyncio.to_thread(
-            write_job_workbook, self.job, self.plan, results, out, self.taxonomy,
-            calls=calls, tokens=tokens, settings=self.settings,
-        )  # fmt: skip
+        await asyncio.to_thread(
+            write_job_workbook, self.job, self.plan, report, out, calls=calls, tokens=tokens, settings=self.settings
+        )
+        categories, review_rows = report.categories.most_common(), report.review_rows
         await self.db.update_job(
             self.job.id, status=status, result_path=str(out), counters=self.counters.to_json(),
             finished_at=_now(), error=note,

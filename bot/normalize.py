@@ -50,6 +50,7 @@ class Place:
     notes: str | None = None
     id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    keys: tuple[str, str | None] | None = field(default=None, repr=False, compare=False)  # name key, dedupe key
 
     def values(self) -> dict[str, Any]:
         """The canonical fields (no extra)."""
@@ -195,6 +196,15 @@ def name_key(name: str | None) -> str:
     return normalize(name or "")
 
 
+def place_keys(place: Place) -> tuple[str, str | None]:
+    """(name key, dedupe key) of a place, computed once (the place's fields are final by then)."""
+    if place.keys is None:
+        address = address_key(place.address, place.city)
+        name = name_key(place.name)
+        place.keys = (name, f"{name}|{address}" if address else None)
+    return place.keys
+
+
 def address_key(address: str | None, city: str | None = None) -> str:
     """Address without street-type words, punctuation and the city."""
     text = normalize(address or "")
@@ -206,10 +216,7 @@ def address_key(address: str | None, city: str | None = None) -> str:
 
 def dedupe_key(place: Place) -> str | None:
     """name + address; None when the row has no address (then the name alone decides nothing)."""
-    address = address_key(place.address, place.city)
-    if not address:
-        return None
-    return f"{name_key(place.name)}|{address}"
+    return place_keys(place)[1]
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -223,7 +230,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def same_place_without_address(a: Place, b_values: dict[str, Any]) -> bool:
     """Same name and (coordinates within ~50 m or the same phone)."""
-    if name_key(a.name) != name_key(b_values.get("name")):
+    if place_keys(a)[0] != name_key(b_values.get("name")):
         return False
     lat, lon = b_values.get("latitude"), b_values.get("longitude")
     known = a.latitude is not None and a.longitude is not None and lat is not None and lon is not None

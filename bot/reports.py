@@ -1,18 +1,24 @@
-"""What a finished import gives back: the enriched workbook's contents, the JSONL lines, the summary."""
+"""What a finished import gives back: the enriched workbook's contents, the JSONL lines, the summary.
+
+Results are read from the database a page at a time and reduced to what the outputs need, so a
+100 000-row job does not hold 100 000 decoded results in memory.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot import texts
 from bot.config import Settings
-from bot.excel import SummaryData, write_enriched
+from bot.excel import CellValue, SummaryData, write_enriched
 from bot.places import Plan
-from bot.storage import JobRow
+from bot.storage import Database, JobRow
 from bot.taxonomy import Taxonomy
 
 ADDED_HEADERS = ["Категория", "Подкатегория", "Описание", "Статус"]
@@ -20,6 +26,7 @@ JSONL_FIELDS = (
     "name", "category", "subcategory", "description", "address", "city", "region", "district", "phone", "email",
     "website", "working_hours", "latitude", "longitude", "rating", "price", "social", "notes", "id",
 )  # fmt: skip
+INHERITED = ("category", "subcategory", "category_source", "description")
 
 
 def status_text(result: dict[str, Any]) -> str:
@@ -35,92 +42,100 @@ def status_text(result: dict[str, Any]) -> str:
     return text
 
 
-Results = list[tuple[int, str, str | None, int | None, str]]
+async def decoded_results(db: Database, job_id: int) -> AsyncIterator[dict[str, Any]]:
+    """Row results in file order; a duplicate of an earlier row shows that row's category and description."""
+    stored: dict[int, tuple[Any, ...]] = {}
+    async for page in db.iter_job_results(job_id):
+        for _, status, _, _, raw in page:
+            data = json.loads(raw)
+            place = data["place"]
+            if status in ("imported", "updated"):
+                stored[data["row"]] = tuple(place.get(name) for name in INHERITED)
+            original = stored.get(data.get("original_row", -1))
+            if original is not None:
+                for name, value in zip(INHERITED, original, strict=True):
+                    if name != "description" or not place.get(name):
+                        place[name] = value
+            yield data
 
 
-def decoded(results: Results) -> list[dict[str, Any]]:
-    """Row results as dicts; a duplicate of an earlier row shows that row's category and description."""
-    rows = [json.loads(raw) for _, _, _, _, raw in results]
-    by_row = {r["row"]: r for r in rows}
-    for data in rows:
-        original = by_row.get(data.get("original_row", -1))
-        if original is not None:
-            for name in ("category", "subcategory", "category_source", "description"):
-                if not data["place"].get(name) or name != "description":
-                    data["place"][name] = original["place"].get(name)
-    return rows
+def jsonl_line(data: dict[str, Any]) -> str:
+    """One stable JSON object for one data row."""
+    place = data["place"]
+    obj = {
+        "row": data["row"],
+        "status": data["status"],
+        "reason": data["reason"],
+        "place": {
+            **{name: place.get(name) for name in JSONL_FIELDS},
+            "category_source": place.get("category_source"),
+            "extra": place.get("extra") or {},
+        },
+    }
+    return json.dumps(obj, ensure_ascii=False, default=str)
 
 
-def jsonl_lines(results: Results) -> Iterator[str]:
-    """One stable JSON object per data row, in file order."""
-    for data in decoded(results):
-        row, status, reason = data["row"], data["status"], data["reason"]
-        place = data["place"]
-        obj = {
-            "row": row,
-            "status": status,
-            "reason": reason,
-            "place": {
-                **{name: place.get(name) for name in JSONL_FIELDS},
-                "category_source": place.get("category_source"),
-                "extra": place.get("extra") or {},
-            },
-        }
-        yield json.dumps(obj, ensure_ascii=False, default=str)
+async def write_jsonl(db: Database, job_id: int, path: Path) -> None:
+    """Write the JSONL file line by line."""
+    stream = await asyncio.to_thread(path.open, "w", encoding="utf-8")
+    try:
+        batch: list[str] = []
+        async for data in decoded_results(db, job_id):
+            batch.append(jsonl_line(data) + "\n")
+            if len(batch) >= 2000:
+                await asyncio.to_thread(stream.writelines, batch)
+                batch = []
+        await asyncio.to_thread(stream.writelines, batch)
+    finally:
+        await asyncio.to_thread(stream.close)
 
 
-def category_counts(
-    results: list[tuple[int, str, str | None, int | None, str]], taxonomy: Taxonomy
-) -> list[tuple[str, int]]:
-    """Places per category label among imported and updated rows, biggest first."""
-    counts: Counter[str] = Counter()
-    for _, status, _, _, raw in results:
+@dataclass
+class JobReport:
+    """Everything the enriched workbook and the chat summary need, and nothing more."""
+
+    added: dict[int, list[CellValue]] = field(default_factory=dict)
+    errors: list[tuple[int, str, str, str]] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    categories: Counter[str] = field(default_factory=Counter)
+    review_rows: list[int] = field(default_factory=list)
+
+
+async def collect_report(db: Database, job_id: int, plan: Plan, taxonomy: Taxonomy) -> JobReport:
+    """Reduce a job's results to the new cells, the error list and the counts."""
+    report = JobReport()
+    name_header = next((c.header for c in plan.columns if c.field == "name"), "")
+    async for data in decoded_results(db, job_id):
+        row, status, place = data["row"], data["status"], data["place"]
+        report.statuses[status] += 1
+        category, sub = place.get("category"), place.get("subcategory")
+        label = taxonomy.label(category) if category else ""
+        sub_label = taxonomy.label(category, sub).split(" / ")[-1] if category and sub else ""
+        report.added[row] = [label, sub_label, place.get("description") or "", status_text(data)]
         if status in ("imported", "updated"):
-            place = json.loads(raw)["place"]
-            counts[taxonomy.label(place.get("category") or "other")] += 1
-    return counts.most_common()
+            report.categories[label or taxonomy.label("other")] += 1
+        if status == "skipped":
+            report.errors.append((row, name_header, "", data.get("reason") or ""))
+        if data.get("review"):
+            report.review_rows.append(row)
+            report.errors.append((row, name_header, place.get("name") or "", texts.ROW_CHECK_CATEGORY))
+    return report
 
 
 def write_job_workbook(
-    job: JobRow,
-    plan: Plan,
-    results: list[tuple[int, str, str | None, int | None, str]],
-    out: Path,
-    taxonomy: Taxonomy,
-    *,
-    calls: int,
-    tokens: int,
-    settings: Settings,
-) -> tuple[list[tuple[str, int]], list[int]]:
-    """Write the enriched workbook; return the category counts and the rows to check."""
-    added: dict[int, list[Any]] = {}
-    errors: list[tuple[int, str, str, str]] = []
-    statuses: Counter[str] = Counter()
-    review_rows: list[int] = []
-    name_header = next((c.header for c in plan.columns if c.field == "name"), "")
-    for data in decoded(results):
-        row, status, place = data["row"], data["status"], data["place"]
-        statuses[status] += 1
-        category = place.get("category")
-        label = taxonomy.label(category) if category else ""
-        sub = taxonomy.label(category, place.get("subcategory")).split(" / ")[-1] if place.get("subcategory") else ""
-        added[row] = [label, sub, place.get("description") or "", status_text(data)]
-        if status == "skipped":
-            errors.append((row, name_header, "", data.get("reason") or ""))
-        if data.get("review"):
-            review_rows.append(row)
-            errors.append((row, name_header, place.get("name") or "", texts.ROW_CHECK_CATEGORY))
-    categories = category_counts(results, taxonomy)
+    job: JobRow, plan: Plan, report: JobReport, out: Path, *, calls: int, tokens: int, settings: Settings
+) -> None:
+    """Write the enriched workbook: the sheet as it was, four new columns, «Сводка», «Ошибки»."""
+    statuses = report.statuses
     summary = SummaryData(
         title=texts.IMPORT_SUMMARY_TITLE.format(file=job.file_name),
         totals=[(texts.ROW_STATUS[s], statuses.get(s, 0)) for s in ("imported", "updated", "duplicate", "skipped")]
-        + [(texts.SUMMARY_ROWS, len(results)), (texts.SUMMARY_REVIEW, len(review_rows))],
-        categories=categories,
+        + [(texts.SUMMARY_ROWS, sum(statuses.values())), (texts.SUMMARY_REVIEW, len(report.review_rows))],
+        categories=report.categories.most_common(),
         extra=[(texts.SUMMARY_CALLS, calls), (texts.SUMMARY_TOKENS, tokens)],
     )
     write_enriched(
         Path(job.file_path), out, original_name=job.file_name, sheet=plan.sheet, header_row=plan.header_row,
-        added_headers=ADDED_HEADERS, added=added, summary=summary, errors=errors,
+        added_headers=ADDED_HEADERS, added=report.added, summary=summary, errors=report.errors,
         max_bytes=settings.max_file_mb * 1024 * 1024, max_rows=settings.max_rows,
     )  # fmt: skip
-    return categories, review_rows

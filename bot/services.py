@@ -15,6 +15,7 @@ from bot.errors import LLMUnavailable
 from bot.jobs import JobRunner
 from bot.llm import GigaChatClient, Usage, UsageSink
 from bot.places import ImportService
+from bot.review_service import ReviewService
 from bot.storage import Database
 from bot.taxonomy import Taxonomy
 from bot.users import UserService
@@ -64,11 +65,13 @@ class Services:
     imports: ImportService = field(init=False)
     jobs: JobRunner = field(init=False)
     catalogue: Catalogue = field(init=False)
+    reviews: ReviewService = field(init=False)
 
     def __post_init__(self) -> None:
         self.imports = ImportService(self.settings, self.db, self.llm)
         self.catalogue = Catalogue(self.db, self.taxonomy, self.settings.database_path.parent / "exports")
         self.jobs = JobRunner(self.settings, self.db, self.llm, self.taxonomy, self.tasks.spawn)
+        self.reviews = ReviewService(self.settings, self.db, self.llm)
 
     def gigachat_mode(self) -> str:
         """Describe how GigaChat is used, for the start-up log line."""

@@ -536,15 +536,20 @@ class Database:
         inserted: dict[int, int] = {}
         await self._conn.execute("BEGIN")
         try:
-            for row, values in inserts:
-                names = list(values)
+            if inserts:
+                names = list(inserts[0][1])
                 sql = (
                     f"INSERT INTO places ({', '.join(names)}, created_at, updated_at) "
                     f"VALUES ({', '.join('?' for _ in names)}, ?, ?)"
                 )
-                cursor = await self._conn.execute(sql, (*values.values(), stamp, stamp))
-                assert cursor.lastrowid is not None
-                inserted[row] = cursor.lastrowid
+                async with self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'places'") as cursor:
+                    found = await cursor.fetchone()
+                first_id = (int(found[0]) if found else 0) + 1
+                # One writer inside one transaction: AUTOINCREMENT hands out consecutive ids.
+                await self._conn.executemany(
+                    sql, [(*(values[name] for name in names), stamp, stamp) for _, values in inserts]
+                )
+                inserted = {row: first_id + n for n, (row, _) in enumerate(inserts)}
             for _row, place_id, values in updates:
                 if values:
                     assignments = ", ".join(f"{name} = ?" for name in values)
@@ -584,6 +589,25 @@ class Database:
             (job_id,),
         ) as cursor:
             return [(int(r[0]), str(r[1]), r[2], r[3], str(r[4])) for r in await cursor.fetchall()]
+
+    async def iter_job_results(
+        self, job_id: int, page: int = 2000
+    ) -> AsyncIterator[list[tuple[int, str, str | None, int | None, str]]]:
+        """A job's row results in row order, a page at a time (memory stays flat on big files)."""
+        last = -1
+        while True:
+            async with self._conn.execute(
+                """
+                SELECT row, status, reason, place_id, result FROM job_rows
+                WHERE job_id = ? AND row > ? ORDER BY row LIMIT ?
+                """,
+                (job_id, last, page),
+            ) as cursor:
+                rows = [(int(r[0]), str(r[1]), r[2], r[3], str(r[4])) for r in await cursor.fetchall()]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1][0]
 
     async def search_places(self, query: str, *, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
         """Places whose name, address or category contains the query; (total, page)."""

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from tests.workbooks import write_xlsx
 
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "places_demo.xlsx"
+
 
 async def cli(cwd: Path, *args: str) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIGACHAT_", "BOT_"))}
@@ -56,8 +58,7 @@ async def test_mapping_errors_are_russian_with_exit_2(tmp_path: Path) -> None:
 
 
 async def test_process_quick_start_works_without_any_key(tmp_path: Path) -> None:
-    demo = Path(__file__).resolve().parents[1] / "examples" / "places_demo.xlsx"
-    code, _, err = await cli(tmp_path, "process", str(demo), "-o", "out.xlsx", "--jsonl", "out.jsonl")
+    code, _, err = await cli(tmp_path, "process", str(DEMO), "-o", "out.xlsx", "--jsonl", "out.jsonl")
     assert code == 0, err
     assert "GigaChat не настроен" in err and "Готово: добавлено" in err
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
