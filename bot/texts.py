@@ -760,6 +760,7 @@ JOB_STATUS = {
     "failed": "ошибка",
     "cancelled": "отменён",
     "rejected": "файл не прочитан",
+    "reviewing": "идёт анализ отзывов",
 }
 JOB_RESULT_GONE = "Результат этого импорта не найден."
 JOB_RESUMING = "Продолжаю импорт №{id}."
