@@ -23,6 +23,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.places_data import current_rss_mb, peak_rss_mb, places_file
 
@@ -137,7 +138,7 @@ class Result:
     error: str | None = None
 
 
-def _run_child(variant: Variant, path: Path, max_bytes: int) -> dict[str, object]:
+def _run_child(variant: Variant, path: Path, max_bytes: int) -> dict[str, Any]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     command = [sys.executable, "-m", "bench.reading", "--child", variant.key, "--file", str(path)]
     command += ["--max-bytes", str(max_bytes)]
@@ -153,25 +154,32 @@ def _run_child(variant: Variant, path: Path, max_bytes: int) -> dict[str, object
             print(f"  {variant.key}: {line}")
     if done.returncode != 0 or not lines:
         return {"error": f"child exited with {done.returncode}\n{done.stdout}\n{done.stderr}".strip()}
-    result: dict[str, object] = json.loads(lines[-1])
+    result: dict[str, Any] = json.loads(lines[-1])
     return result
 
 
-def measure(variant: Variant, path: Path, max_bytes: int, repeat: int) -> Result:
-    """Best time and highest peak RSS over `repeat` fresh processes."""
-    result = Result(variant)
+def measure(variants: list[Variant], path: Path, max_bytes: int, repeat: int) -> list[Result]:
+    """Best time and highest peak RSS over `repeat` fresh processes per variant.
+
+    The variants take turns (round-robin), so a burst of load on the machine hurts them alike.
+    """
+    results = {v.key: Result(v) for v in variants}
     for attempt in range(repeat):
-        data = _run_child(variant, path, max_bytes)
-        if "error" in data:
-            result.error = str(data["error"])
-            return result
-        seconds = float(data["seconds"])  # type: ignore[arg-type]
-        print(f"  {variant.key} #{attempt + 1}: {seconds:.2f} s, peak RSS {float(data['rss_mb']):.0f} MB", flush=True)  # type: ignore[arg-type]
-        result.seconds = seconds if result.seconds is None else min(result.seconds, seconds)
-        result.rows = int(data["rows"])  # type: ignore[call-overload]
-        result.rss_mb = max(result.rss_mb, float(data["rss_mb"]))  # type: ignore[arg-type]
-        result.rss_before_mb = float(data["rss_before_mb"])  # type: ignore[arg-type]
-    return result
+        for variant in variants:
+            result = results[variant.key]
+            if result.error is not None:
+                continue
+            data = _run_child(variant, path, max_bytes)
+            if "error" in data:
+                result.error = str(data["error"])
+                continue
+            seconds, rss = float(data["seconds"]), float(data["rss_mb"])
+            print(f"  {variant.key} #{attempt + 1}: {seconds:.2f} s, peak RSS {rss:.0f} MB", flush=True)
+            result.seconds = seconds if result.seconds is None else min(result.seconds, seconds)
+            result.rows = int(data["rows"])
+            result.rss_mb = max(result.rss_mb, rss)
+            result.rss_before_mb = float(data["rss_before_mb"])
+    return list(results.values())
 
 
 def report(results: list[Result], rows: int, path: Path, repeat: int) -> bool:
@@ -201,11 +209,11 @@ def report(results: list[Result], rows: int, path: Path, repeat: int) -> bool:
         if r.error is not None or r.seconds is None or not floor:
             print(f"  {r.variant.key}: FAIL (не измерено)")
             continue
-        ratio = r.seconds / floor
-        speed = "PASS" if ratio <= TARGET_RATIO else "FAIL"
+        times = r.seconds / floor
+        speed = "PASS" if times <= TARGET_RATIO else "FAIL"
         memory = "PASS" if r.rss_mb <= TARGET_RSS_MB else "FAIL"
         print(
-            f"  {r.variant.key}: время {speed} ({ratio:.2f}× ≤ {TARGET_RATIO}×), "
+            f"  {r.variant.key}: время {speed} ({times:.2f}× ≤ {TARGET_RATIO}×), "
             f"память {memory} ({r.rss_mb:.0f} МБ ≤ {TARGET_RSS_MB:.0f} МБ)"
         )
     crashed = [r for r in results if r.error is not None]
@@ -234,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     path, generated = places_file(args.rows, "reading", known_share=0.7, described_share=0.8)
     if generated:
         print(f"generated {path} in {time.perf_counter() - started:.1f} s")
-    results = [measure(v, path, args.max_mb * 1024 * 1024, max(args.repeat, 1)) for v in chosen]
+    results = measure(chosen, path, args.max_mb * 1024 * 1024, max(args.repeat, 1))
     ok = report(results, args.rows, path, max(args.repeat, 1))
     return 0 if ok else 1
 

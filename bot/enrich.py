@@ -26,7 +26,7 @@ from bot.llm import CallContext, GigaChatClient
 from bot.normalize import Place
 from bot.rules import guess_category
 from bot.storage import Database
-from bot.taxonomy import Taxonomy
+from bot.taxonomy import CategoryMatch, Taxonomy
 
 log = logging.getLogger(__name__)
 
@@ -174,16 +174,22 @@ class Enricher:
 
     # --- categories ------------------------------------------------------------------------------
 
-    async def categories(self, places: dict[int, Place]) -> dict[int, CategoryResult]:
-        """Assign a category to every place (keys are row numbers)."""
+    async def categories(
+        self, places: dict[int, Place], hints: dict[int, CategoryMatch | None] | None = None
+    ) -> dict[int, CategoryResult]:
+        """Assign a category to every place (keys are row numbers); `hints` are keyword guesses made earlier."""
         results: dict[int, CategoryResult] = {}
         from_file = await self._from_file_values(places)
         results.update(from_file)
         pending: dict[int, Place] = {}
+        hints = hints or {}
         for row, place in places.items():
             if row in results:
                 continue
-            match = guess_category(self.taxonomy, name=place.name or "", description=place.description)
+            if row in hints:
+                match = hints[row]
+            else:
+                match = guess_category(self.taxonomy, name=place.name or "", description=place.description)
             if match is not None:
                 results[row] = CategoryResult(match.category, match.subcategory, "rules", match.confidence)
             else:

@@ -7,9 +7,10 @@ committed batch and never writes a row twice. Used by the bot and by `python -m 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -23,8 +24,9 @@ from bot.llm import CallContext, GigaChatClient
 from bot.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
 from bot.places import Plan
 from bot.reports import collect_report, write_job_workbook
+from bot.rules import guess_category
 from bot.storage import PLACE_COLUMNS, Database, JobRow
-from bot.taxonomy import Taxonomy
+from bot.taxonomy import CategoryMatch, Taxonomy
 
 BATCH = 200
 Describe = Literal["empty", "all", "none"]
@@ -80,6 +82,16 @@ class JobOutcome:
 
 
 ProgressCallback = Callable[[JobProgress], Awaitable[None]]
+
+
+@dataclass
+class _Prepared:
+    """A batch after the work that needs neither the catalogue nor GigaChat."""
+
+    size: int
+    places: dict[int, Place] = field(default_factory=dict)
+    results: dict[int, dict[str, Any]] = field(default_factory=dict)
+    hints: dict[int, CategoryMatch | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -157,26 +169,74 @@ class ImportJob:
         self.processed = job.processed
 
     async def run(self) -> JobOutcome:
-        """Process every row not yet committed; then write the enriched workbook."""
+        """Process every row not yet committed; then write the enriched workbook.
+
+        A producer prepares the next batch (reading, normalising, duplicates inside the file,
+        keyword rules) in a thread while the current one waits on GigaChat, so the job is bound by
+        GigaChat rather than by both in turn.
+        """
         await self.db.update_job(self.job.id, status="running", started_at=self.job.started_at or _now())
         await self._restore_seen()
         done = await self.db.done_rows(self.job.id)
         started = time.monotonic()
         first_processed = self.processed
-        rows = self._open_rows()
+        queue: asyncio.Queue[_Prepared | None] = asyncio.Queue(maxsize=2)
+        halt = asyncio.Event()
+        producer = asyncio.create_task(self._produce(queue, done, halt))
         try:
-            while not self.stop.is_set():
-                batch = await asyncio.to_thread(lambda: list(islice(rows, BATCH)))
-                if not batch:
-                    break
-                todo = [(n, v) for n, v in batch if n not in done]
-                if todo:
-                    await self._process(todo)
+            while (prepared := await queue.get()) is not None:
+                if prepared.places or prepared.results:
+                    await self._process(prepared)
+                self.processed += prepared.size
                 await self._report(started, first_processed)
+                if self.stop.is_set():
+                    break
         finally:
-            rows.close()
+            # Let the producer finish the batch its thread is reading, then end cleanly.
+            halt.set()
+            while not producer.done():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+                await asyncio.sleep(0.01)
         status = "stopped" if self.stop.is_set() else "done"
         return await self._finish(status)
+
+    async def _produce(self, queue: asyncio.Queue[_Prepared | None], done: set[int], halt: asyncio.Event) -> None:
+        rows = self._open_rows()
+        try:
+            while not halt.is_set():
+                prepared = await asyncio.to_thread(self._prepare, rows, done)
+                if prepared is None:
+                    break
+                await queue.put(prepared)
+        finally:
+            rows.close()
+            await queue.put(None)
+
+    def _prepare(self, rows: Iterator[tuple[int, list[CellValue]]], done: set[int]) -> _Prepared | None:
+        """Read the next batch and do everything that needs neither the catalogue nor GigaChat."""
+        batch = list(islice(rows, BATCH))
+        if not batch:
+            return None
+        prepared = _Prepared(size=len(batch))
+        for number, values in batch:
+            if number in done:
+                continue
+            place, _problems = build_place(values, self.plan.columns)
+            if not place.name:
+                prepared.results[number] = _row_result(number, "skipped", texts.REASON_NO_NAME, place, None)
+                continue
+            original = self.seen.find(place)
+            if original is not None:
+                reason = texts.REASON_DUPLICATE_ROW.format(row=original)
+                prepared.results[number] = _row_result(number, "duplicate", reason, place, None)
+                prepared.results[number]["original_row"] = original
+                continue
+            self.seen.add(number, place)
+            prepared.places[number] = place
+            if not (place.category or place.subcategory):
+                prepared.hints[number] = guess_category(self.taxonomy, name=place.name, description=place.description)
+        return prepared
 
     def _open_rows(self) -> Generator[tuple[int, list[CellValue]], None, None]:
         """Data rows of the planned sheet (blank rows skipped), read lazily."""
@@ -201,26 +261,12 @@ class ImportJob:
                 )
                 self.seen.add(row, place)
 
-    async def _process(self, batch: list[tuple[int, list[CellValue]]]) -> None:
-        places: dict[int, Place] = {}
-        results: dict[int, dict[str, Any]] = {}
-        for number, values in batch:
-            place, _problems = build_place(values, self.plan.columns)
-            if not place.name:
-                results[number] = _row_result(number, "skipped", texts.REASON_NO_NAME, place, None)
-                continue
-            original = self.seen.find(place)
-            if original is not None:
-                reason = texts.REASON_DUPLICATE_ROW.format(row=original)
-                results[number] = _row_result(number, "duplicate", reason, place, None)
-                results[number]["original_row"] = original
-                continue
-            self.seen.add(number, place)
-            places[number] = place
+    async def _process(self, prepared: _Prepared) -> None:
+        places, results = prepared.places, prepared.results
         stored = await self._match_catalogue(places)
         new_rows = {r: p for r, p in places.items() if r not in stored}
         to_categorise = {r: p for r, p in places.items() if r in new_rows or p.category or p.subcategory}
-        categories = await self.enricher.categories(to_categorise)
+        categories = await self.enricher.categories(to_categorise, prepared.hints)
         await self._describe(places, stored, categories)
         inserts, updates = [], []
         for row, place in places.items():
@@ -241,9 +287,8 @@ class ImportJob:
              json.dumps(r, ensure_ascii=False, default=str))
             for row, r in sorted(results.items())
         ]  # fmt: skip
-        self.processed += len(batch)
         await self.db.save_batch(
-            self.job.id, inserts=inserts, updates=updates, rows=rows, processed=self.processed,
+            self.job.id, inserts=inserts, updates=updates, rows=rows, processed=self.processed + prepared.size,
             counters=self.counters.to_json(),
         )  # fmt: skip
 

@@ -9,6 +9,7 @@ with pydantic; every call's usage reported to a sink; every failure mapped to a 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -161,6 +162,7 @@ def _classify_response(exc: ResponseError) -> LLMError:
     return _make_error(Cause.BAD_REQUEST, f"(HTTP {exc.status_code})")
 
 
+@functools.cache
 def plain_schema(model: type[BaseModel]) -> dict[str, Any]:
     """Turn a pydantic model into the reduced, inlined JSON Schema GigaChat functions accept."""
     schema = model.model_json_schema()
@@ -192,6 +194,14 @@ def plain_schema(model: type[BaseModel]) -> dict[str, Any]:
         return out
 
     return walk(schema)
+
+
+@functools.cache
+def _function(answer_type: type[BaseModel], name: str, description: str) -> Function:
+    """The GigaChat function for an answer type, built once (pydantic schema generation is slow)."""
+    return Function(
+        name=name, description=description, parameters=FunctionParameters.model_validate(plain_schema(answer_type))
+    )
 
 
 def _extract_json(text: str) -> Any:
@@ -366,11 +376,7 @@ class GigaChatClient:
         temperature: float | None = None,
     ) -> T:
         """Return a validated structured answer through one forced function call (one repair try)."""
-        function = Function(
-            name=function_name,
-            description=description,
-            parameters=FunctionParameters.model_validate(plain_schema(answer_type)),
-        )
+        function = _function(answer_type, function_name, description)
         messages = [Messages(role=MessagesRole.SYSTEM, content=system)] if system else []
         messages.append(Messages(role=MessagesRole.USER, content=prompt))
         problem = ""
