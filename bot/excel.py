@@ -1002,24 +1002,34 @@ def write_enriched(
     sheet: str,
     header_row: int,
     added_headers: list[str],
-    added: dict[int, list[CellValue]],
-    summary: SummaryData,
-    errors: list[tuple[int, str, str, str]],
+    added: Iterable[tuple[int, list[CellValue]]],
+    tail: Callable[[], tuple[SummaryData, list[tuple[int, str, str, str]]]],
     max_bytes: int,
     max_rows: int,
 ) -> None:
-    """The sheet as it was (every row, so row numbers match), new columns appended, then «Сводка» and «Ошибки»."""
+    """The sheet as it was (every row, so row numbers match), new columns appended, then «Сводка» and «Ошибки».
+
+    `added` yields (row, new cells) in ascending row order and is merged with the source as both
+    stream by, so nothing per row is held in memory; `tail` is called afterwards for the summary.
+    """
     book = OpenpyxlWorkbook(write_only=True)
     ws = book.create_sheet(sheet[:31] or "Места")
+    pending = iter(added)
+    upcoming = next(pending, None)
     with open_workbook(source, max_bytes=max_bytes, max_rows=max_rows, original_name=original_name) as workbook:
         width = next(s.columns for s in workbook.sheets if s.name == sheet)
         for number, values in workbook.iter_rows(sheet):
             row = [_safe(ws, v) for v in values[:width]] + [None] * (width - len(values))
+            while upcoming is not None and upcoming[0] < number:
+                upcoming = next(pending, None)
             if number == header_row:
                 row += _bold_row(ws, list(added_headers))
-            elif number in added:
-                row += [_safe(ws, v) for v in added[number]]
+            elif upcoming is not None and upcoming[0] == number:
+                row += [_safe(ws, v) for v in upcoming[1]]
             ws.append(row)
+    for _ in pending:  # let the producer finish its bookkeeping
+        pass
+    summary, errors = tail()
     _write_summary(book, summary)
     errors_ws = book.create_sheet("Ошибки")
     errors_ws.append(_bold_row(errors_ws, ["Строка", "Колонка", "Значение", "Причина"]))

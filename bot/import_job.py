@@ -23,7 +23,7 @@ from bot.excel import CellValue, open_workbook
 from bot.llm import CallContext, GigaChatClient
 from bot.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
 from bot.places import Plan
-from bot.reports import collect_report, write_job_workbook
+from bot.reports import write_job_workbook
 from bot.rules import guess_category
 from bot.storage import PLACE_COLUMNS, Database, JobRow
 from bot.taxonomy import CategoryMatch, Taxonomy
@@ -96,32 +96,31 @@ class _Prepared:
 
 @dataclass
 class _Seen:
-    """What earlier rows of the same file looked like (only what duplicate checks need)."""
+    """What earlier rows of the same file looked like: only what duplicate checks need, compactly.
 
-    by_key: dict[str, int] = field(default_factory=dict)
-    by_name: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    Keys are kept as hashes and places as small tuples, so a 100 000-row file costs a few MB here.
+    """
+
+    by_key: dict[int, int] = field(default_factory=dict)
+    by_name: dict[int, list[tuple[int, str | None, float | None, float | None]]] = field(default_factory=dict)
 
     def find(self, place: Place) -> int | None:
-        key = dedupe_key(place)
-        if key and key in self.by_key:
-            return self.by_key[key]
-        for row, values in self.by_name.get(place_keys(place)[0], ()):
-            if same_place_without_address(place, values):
+        name, key = place_keys(place)
+        if key and hash(key) in self.by_key:
+            return self.by_key[hash(key)]
+        for row, phone, lat, lon in self.by_name.get(hash(name), ()):
+            if same_place_without_address(
+                place, {"name": place.name, "phone": phone, "latitude": lat, "longitude": lon}
+            ):
                 return row
         return None
 
     def add(self, row: int, place: Place) -> None:
-        key = dedupe_key(place)
+        name, key = place_keys(place)
         if key:
-            self.by_key.setdefault(key, row)
+            self.by_key.setdefault(hash(key), row)
         if place.phone or place.latitude is not None:
-            compact = {
-                "name": place.name,
-                "phone": place.phone,
-                "latitude": place.latitude,
-                "longitude": place.longitude,
-            }
-            self.by_name.setdefault(place_keys(place)[0], []).append((row, compact))
+            self.by_name.setdefault(hash(name), []).append((row, place.phone, place.latitude, place.longitude))
 
 
 def _row_result(
@@ -199,6 +198,7 @@ class ImportJob:
                     queue.get_nowait()
                 await asyncio.sleep(0.01)
         status = "stopped" if self.stop.is_set() else "done"
+        self.seen = _Seen()  # duplicate tracking is done; free it before the workbook is written
         return await self._finish(status)
 
     async def _produce(self, queue: asyncio.Queue[_Prepared | None], done: set[int], halt: asyncio.Event) -> None:
@@ -218,7 +218,7 @@ class ImportJob:
         batch = list(islice(rows, BATCH))
         if not batch:
             return None
-        prepared = _Prepared(size=len(batch))
+        prepared = _Prepared(size=sum(1 for number, _ in batch if number not in done))
         for number, values in batch:
             if number in done:
                 continue
@@ -383,11 +383,17 @@ class ImportJob:
 
     async def _finish(self, status: str) -> JobOutcome:
         calls, tokens = await self.db.job_usage(self.job.id)
-        report = await collect_report(self.db, self.job.id, self.plan, self.taxonomy)
         out = Path(self.job.file_path).with_suffix(".enriched.xlsx")
         note = self.enricher.gate.stop_reason
-        await asyncio.to_thread(
-            write_job_workbook, self.job, self.plan, report, out, calls=calls, tokens=tokens, settings=self.settings
+        report = await asyncio.to_thread(
+            write_job_workbook,
+            self.job,
+            self.plan,
+            self.taxonomy,
+            out,
+            calls=calls,
+            tokens=tokens,
+            settings=self.settings,
         )
         categories, review_rows = report.categories.most_common(), report.review_rows
         await self.db.update_job(

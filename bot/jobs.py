@@ -48,13 +48,11 @@ class JobRunner:
         self._spawn = spawn
         self._locks: dict[int, asyncio.Lock] = {}
         self._running: dict[int, _Running] = {}
+        self._active: dict[int, str] = {}  # manager → the file their running job works on
 
     def running_for(self, user_id: int) -> str | None:
         """The file a manager's current job is working on, if any."""
-        lock = self._locks.get(user_id)
-        if lock is None or not lock.locked():
-            return None
-        return next((r.file_name for r in self._running.values()), None)
+        return self._active.get(user_id)
 
     async def start(
         self, job_id: int, notifier: Notifier, *, describe: Describe = "empty", resumed: bool = False
@@ -87,32 +85,40 @@ class JobRunner:
     ) -> None:
         async with lock:
             job = await self._job(job_id)
-            message_id = await notifier.started(job, resumed)
-            if message_id is not None:
-                await self.db.update_job(job_id, message_id=message_id)
-            job = await self._job(job_id)
-
-            async def report(progress: JobProgress) -> None:
-                await notifier.progress(job, progress)
-
-            runner = ImportJob(
-                db=self.db, llm=self.llm, taxonomy=self.taxonomy, settings=self.settings, job=job,
-                plan=Plan.load(job.plan or ""), describe=describe, progress=report, stop=self._running[job_id].stop,
-            )  # fmt: skip
+            self._active[job.user_id] = job.file_name
             try:
-                outcome = await runner.run()
-            except UserFacingError as error:
-                await self.db.update_job(job_id, status="failed", error=error.message)
-                await notifier.failed(job, error.message)
-                return
-            except Exception:
-                log.exception("import job %s failed", job_id)
-                await self.db.update_job(job_id, status="failed", error="internal error")
-                await notifier.failed(job, texts.JOB_CRASHED)
-                return
+                await self._run_locked(job, notifier, describe, resumed)
             finally:
-                self._running.pop(job_id, None)
-            await notifier.finished(await self._job(job_id), outcome)
+                self._active.pop(job.user_id, None)
+
+    async def _run_locked(self, job: JobRow, notifier: Notifier, describe: Describe, resumed: bool) -> None:
+        job_id = job.id
+        message_id = await notifier.started(job, resumed)
+        if message_id is not None:
+            await self.db.update_job(job_id, message_id=message_id)
+        job = await self._job(job_id)
+
+        async def report(progress: JobProgress) -> None:
+            await notifier.progress(job, progress)
+
+        runner = ImportJob(
+            db=self.db, llm=self.llm, taxonomy=self.taxonomy, settings=self.settings, job=job,
+            plan=Plan.load(job.plan or ""), describe=describe, progress=report, stop=self._running[job_id].stop,
+        )  # fmt: skip
+        try:
+            outcome = await runner.run()
+        except UserFacingError as error:
+            await self.db.update_job(job_id, status="failed", error=error.message)
+            await notifier.failed(job, error.message)
+            return
+        except Exception:
+            log.exception("import job %s failed", job_id)
+            await self.db.update_job(job_id, status="failed", error="internal error")
+            await notifier.failed(job, texts.JOB_CRASHED)
+            return
+        finally:
+            self._running.pop(job_id, None)
+        await notifier.finished(await self._job(job_id), outcome)
 
     async def resume_all(self, notifier_for: Callable[[JobRow], Awaitable[Notifier]]) -> int:
         """Start again every job a restart interrupted; return how many."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,21 +42,31 @@ def status_text(result: dict[str, Any]) -> str:
     return text
 
 
+class _Decoder:
+    """Decodes row results in file order; a duplicate of an earlier row gets that row's category and description."""
+
+    def __init__(self) -> None:
+        self._stored: dict[int, tuple[Any, ...]] = {}
+
+    def __call__(self, status: str, raw: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(raw)
+        place = data["place"]
+        if status in ("imported", "updated"):
+            self._stored[data["row"]] = tuple(place.get(name) for name in INHERITED)
+        original = self._stored.get(data.get("original_row", -1))
+        if original is not None:
+            for name, value in zip(INHERITED, original, strict=True):
+                if name != "description" or not place.get(name):
+                    place[name] = value
+        return data
+
+
 async def decoded_results(db: Database, job_id: int) -> AsyncIterator[dict[str, Any]]:
-    """Row results in file order; a duplicate of an earlier row shows that row's category and description."""
-    stored: dict[int, tuple[Any, ...]] = {}
+    """Row results in file order, decoded, a page at a time."""
+    decode = _Decoder()
     async for page in db.iter_job_results(job_id):
         for _, status, _, _, raw in page:
-            data = json.loads(raw)
-            place = data["place"]
-            if status in ("imported", "updated"):
-                stored[data["row"]] = tuple(place.get(name) for name in INHERITED)
-            original = stored.get(data.get("original_row", -1))
-            if original is not None:
-                for name, value in zip(INHERITED, original, strict=True):
-                    if name != "description" or not place.get(name):
-                        place[name] = value
-            yield data
+            yield decode(status, raw)
 
 
 def jsonl_line(data: dict[str, Any]) -> str:
@@ -92,26 +102,27 @@ async def write_jsonl(db: Database, job_id: int, path: Path) -> None:
 
 @dataclass
 class JobReport:
-    """Everything the enriched workbook and the chat summary need, and nothing more."""
+    """The counts and lists the summary needs (small: nothing per imported row)."""
 
-    added: dict[int, list[CellValue]] = field(default_factory=dict)
     errors: list[tuple[int, str, str, str]] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     categories: Counter[str] = field(default_factory=Counter)
     review_rows: list[int] = field(default_factory=list)
 
 
-async def collect_report(db: Database, job_id: int, plan: Plan, taxonomy: Taxonomy) -> JobReport:
-    """Reduce a job's results to the new cells, the error list and the counts."""
-    report = JobReport()
+def _added_cells(
+    job: JobRow, plan: Plan, taxonomy: Taxonomy, report: JobReport, db_path: Path
+) -> Iterator[tuple[int, list[CellValue]]]:
+    """The four new cells per row, read from the database as the workbook is written; fills `report`."""
+    decode = _Decoder()
     name_header = next((c.header for c in plan.columns if c.field == "name"), "")
-    async for data in decoded_results(db, job_id):
-        row, status, place = data["row"], data["status"], data["place"]
+    for row, status, _, raw in Database.read_job_results(db_path, job.id):
+        data = decode(status, raw)
+        place = data["place"]
         report.statuses[status] += 1
         category, sub = place.get("category"), place.get("subcategory")
         label = taxonomy.label(category) if category else ""
         sub_label = taxonomy.label(category, sub).split(" / ")[-1] if category and sub else ""
-        report.added[row] = [label, sub_label, place.get("description") or "", status_text(data)]
         if status in ("imported", "updated"):
             report.categories[label or taxonomy.label("other")] += 1
         if status == "skipped":
@@ -119,23 +130,29 @@ async def collect_report(db: Database, job_id: int, plan: Plan, taxonomy: Taxono
         if data.get("review"):
             report.review_rows.append(row)
             report.errors.append((row, name_header, place.get("name") or "", texts.ROW_CHECK_CATEGORY))
-    return report
+        yield row, [label, sub_label, place.get("description") or "", status_text(data)]
 
 
 def write_job_workbook(
-    job: JobRow, plan: Plan, report: JobReport, out: Path, *, calls: int, tokens: int, settings: Settings
-) -> None:
-    """Write the enriched workbook: the sheet as it was, four new columns, «Сводка», «Ошибки»."""
-    statuses = report.statuses
-    summary = SummaryData(
-        title=texts.IMPORT_SUMMARY_TITLE.format(file=job.file_name),
-        totals=[(texts.ROW_STATUS[s], statuses.get(s, 0)) for s in ("imported", "updated", "duplicate", "skipped")]
-        + [(texts.SUMMARY_ROWS, sum(statuses.values())), (texts.SUMMARY_REVIEW, len(report.review_rows))],
-        categories=report.categories.most_common(),
-        extra=[(texts.SUMMARY_CALLS, calls), (texts.SUMMARY_TOKENS, tokens)],
-    )
+    job: JobRow, plan: Plan, taxonomy: Taxonomy, out: Path, *, calls: int, tokens: int, settings: Settings
+) -> JobReport:
+    """Write the enriched workbook (the sheet as it was, four new columns, «Сводка», «Ошибки»); return the counts."""
+    report = JobReport()
+
+    def tail() -> tuple[SummaryData, list[tuple[int, str, str, str]]]:
+        statuses = report.statuses
+        summary = SummaryData(
+            title=texts.IMPORT_SUMMARY_TITLE.format(file=job.file_name),
+            totals=[(texts.ROW_STATUS[s], statuses.get(s, 0)) for s in ("imported", "updated", "duplicate", "skipped")]
+            + [(texts.SUMMARY_ROWS, sum(statuses.values())), (texts.SUMMARY_REVIEW, len(report.review_rows))],
+            categories=report.categories.most_common(),
+            extra=[(texts.SUMMARY_CALLS, calls), (texts.SUMMARY_TOKENS, tokens)],
+        )
+        return summary, report.errors
+
     write_enriched(
         Path(job.file_path), out, original_name=job.file_name, sheet=plan.sheet, header_row=plan.header_row,
-        added_headers=ADDED_HEADERS, added=report.added, summary=summary, errors=report.errors,
-        max_bytes=settings.max_file_mb * 1024 * 1024, max_rows=settings.max_rows,
+        added_headers=ADDED_HEADERS, added=_added_cells(job, plan, taxonomy, report, settings.database_path),
+        tail=tail, max_bytes=settings.max_file_mb * 1024 * 1024, max_rows=settings.max_rows,
     )  # fmt: skip
+    return report

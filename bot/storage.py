@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -611,6 +612,27 @@ class Database:
                 return
             yield rows
             last = rows[-1][0]
+
+    @staticmethod
+    def read_job_results(path: Path, job_id: int, page: int = 2000) -> Iterator[tuple[int, str, str | None, str]]:
+        """Blocking reader for worker threads: (row, status, reason, result) in row order.
+
+        It opens its own connection; in WAL mode it reads while the bot keeps writing.
+        """
+        conn = sqlite3.connect(path)
+        try:
+            last = -1
+            while True:
+                rows = conn.execute(
+                    "SELECT row, status, reason, result FROM job_rows WHERE job_id = ? AND row > ? ORDER BY row LIMIT ?",  # noqa: E501
+                    (job_id, last, page),
+                ).fetchall()
+                if not rows:
+                    return
+                yield from ((int(r[0]), str(r[1]), r[2], str(r[3])) for r in rows)
+                last = int(rows[-1][0])
+        finally:
+            conn.close()
 
     async def search_places(self, query: str, *, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
         """Places whose name, address or category contains the query; (total, page)."""

@@ -207,3 +207,39 @@ async def test_bot_answers_others_while_a_100k_row_job_runs(tmp_path: Path) -> N
         await h.tg.wait_for(
             "editMessageText", MANAGER, predicate=lambda c: "остановлен" in c.params["text"], timeout=60
         )
+
+
+async def test_another_sheet_can_be_chosen(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    notes = book.active
+    assert notes is not None
+    notes.title = "Инструкция"
+    notes.append(["Заполните лист «Места»"])
+    moscow = book.create_sheet("Москва")
+    moscow.append(["Название", "Адрес", "Фишка"])
+    moscow.append(["Кафе «Уют»", "Москва, Арбат, 1", "камин"])
+    spb = book.create_sheet("Петербург")
+    spb.append(["Название", "Адрес", "Фишка"])
+    spb.append(["Музей воды", "СПб, Шпалерная, 56", "экскурсии"])
+    spb.append(["Бар «Кот»", "СПб, Рубинштейна, 3", "джаз"])
+    hidden = book.create_sheet("Служебный")
+    hidden.sheet_state = "hidden"
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+    async with running_bot(tmp_path, roles={MANAGER: "manager"}, tune=with_model) as h:
+        mark = h.tg.mark()
+        h.tg.send_document(MANAGER, path.read_bytes(), "two.xlsx")
+        first = await h.reply(MANAGER, after=mark, contains="Колонки → поля каталога")
+        # both sheets look like places; the one with more data wins, the hidden one is never offered
+        assert "Лист: «Петербург»" in first.params["text"] and "всего листов: 3" in first.params["text"]
+        mark = h.tg.mark()
+        h.tg.press_button(MANAGER, "Другой лист")
+        choice = await h.tg.wait_for("editMessageText", MANAGER, after=mark)
+        assert "Служебный" not in str(choice.params["reply_markup"])
+        h.tg.press_button(MANAGER, "Москва")
+        switched = await h.tg.wait_for(
+            "editMessageText", MANAGER, after=mark, predicate=lambda c: "Лист: «Москва»" in c.params["text"]
+        )
+        assert "Строк с данными: 1" in switched.params["text"]
