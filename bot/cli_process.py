@@ -82,7 +82,11 @@ async def _run_job(services: Services, job_id: int, plan: Plan, describe: Descri
         db=services.db, llm=services.llm, taxonomy=services.taxonomy, settings=services.settings, job=job,
         plan=plan, describe=describe, progress=show,
     )  # fmt: skip
-    outcome = await runner.run()
+    try:
+        outcome = await runner.run()
+    except asyncio.CancelledError:  # Ctrl+C: what was committed stays; the job is marked stopped
+        await services.db.update_job(job_id, status="stopped")
+        raise
     print(file=err)
     return outcome
 

@@ -731,9 +731,9 @@ class Database:
             return [(r[0], int(r[1]), int(r[2])) for r in await cursor.fetchall()]
 
     async def unfinished_jobs(self) -> list[JobRow]:
-        """Jobs that were running or queued when the process stopped."""
+        """Telegram jobs that were running or queued when the process stopped (CLI jobs have chat 0)."""
         async with self._conn.execute(
-            f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('queued', 'running') ORDER BY id"
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE status IN ('queued', 'running') AND chat_id != 0 ORDER BY id"
         ) as cursor:
             return [JobRow(*row) for row in await cursor.fetchall()]
 
