@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import aiosqlite
 
@@ -186,6 +187,28 @@ JOB_COLUMNS = (
     "id, kind, user_id, chat_id, file_name, file_path, sha256, status, sheet, plan, options, message_id, "
     "total, processed, counters, result_path, error, created_at, updated_at, started_at, finished_at"
 )
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _writes(
+    method: Callable[Concatenate[Database, P], Awaitable[R]],
+) -> Callable[Concatenate[Database, P], Awaitable[R]]:
+    """One writer at a time on the shared connection, so no statement lands inside another's transaction
+    (and no commit of one caller commits half of another's batch); a failed write is rolled back."""
+
+    async def wrapper(self: Database, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self._write_lock:
+            try:
+                return await method(self, *args, **kwargs)
+            except BaseException:
+                await self._conn.rollback()
+                raise
+
+    wrapper.__doc__, wrapper.__name__ = method.__doc__, method.__name__
+    return wrapper
+
+
 USER_COLUMNS = "telegram_id, role, full_name, username, knock_alerted_at"
 REVIEW_COLUMNS = (
     "text", "text_hash", "place_id", "place_name", "author", "review_date", "stated_rating", "analysis",
@@ -245,6 +268,7 @@ class Database:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._write_lock = asyncio.Lock()
 
     @classmethod
     @asynccontextmanager
@@ -283,6 +307,7 @@ class Database:
 
     # --- users ---------------------------------------------------------------------------------
 
+    @_writes
     async def touch_user(self, telegram_id: int, full_name: str, username: str | None) -> UserRow:
         """Record that a person wrote to the bot (name and username refreshed); return the row."""
         stamp = now_iso()
@@ -320,6 +345,7 @@ class Database:
             rows = await cursor.fetchall()
         return [UserRow(*row) for row in rows]
 
+    @_writes
     async def set_role(self, telegram_id: int, role: str | None, granted_by: int | None) -> None:
         """Give a person a role (None takes it away), creating the row when needed."""
         stamp = now_iso()
@@ -334,6 +360,7 @@ class Database:
         )
         await self._conn.commit()
 
+    @_writes
     async def claim_knock_alert(self, telegram_id: int, not_before: str) -> bool:
         """Mark that admins were told about this stranger, unless they were told after `not_before`."""
         cursor = await self._conn.execute(
@@ -348,6 +375,7 @@ class Database:
 
     # --- invites -------------------------------------------------------------------------------
 
+    @_writes
     async def create_invite(self, token: str, role: str, created_by: int, expires_at: str) -> None:
         """Store a single-use invite."""
         await self._conn.execute(
@@ -356,6 +384,7 @@ class Database:
         )
         await self._conn.commit()
 
+    @_writes
     async def redeem_invite(self, token: str, user_id: int) -> str | None:
         """Use an invite once, atomically; return its role, or None when unknown, used or expired."""
         stamp = now_iso()
@@ -373,6 +402,7 @@ class Database:
 
     # --- jobs ----------------------------------------------------------------------------------
 
+    @_writes
     async def create_job(
         self,
         *,
@@ -405,7 +435,8 @@ class Database:
             row = await cursor.fetchone()
         return JobRow(*row) if row else None
 
-    async def update_job(self, job_id: int, **values: str | int | None) -> None:
+    @_writes
+    async def update_job(self, job_id: int, /, **values: str | int | None) -> None:
         """Set some columns of a job (names are checked against the schema)."""
         allowed = set(JOB_COLUMNS.replace(" ", "").split(",")) - {"id", "created_at"}
         unknown = set(values) - allowed
@@ -427,6 +458,7 @@ class Database:
 
     # --- mapping memory ------------------------------------------------------------------------
 
+    @_writes
     async def remember_mapping(self, signature: str, owner: int, mapping: str) -> None:
         """Store a confirmed mapping for a header signature (per person, and for the team)."""
         stamp = now_iso()
@@ -452,6 +484,7 @@ class Database:
             row = await cursor.fetchone()
         return str(row[0]) if row else None
 
+    @_writes
     async def remember_headers(self, choices: dict[str, str | None]) -> None:
         """Remember which field each confirmed header feeds (None: not imported)."""
         stamp = now_iso()
@@ -475,6 +508,7 @@ class Database:
             rows = await cursor.fetchall()
         return {str(r[0]): (str(r[1]) if r[1] is not None else None) for r in rows}
 
+    @_writes
     async def remember_values(self, kind: str, results: dict[str, str]) -> None:
         """Remember how values of a kind were resolved (e.g. a file's category → our keys)."""
         stamp = now_iso()
@@ -520,6 +554,7 @@ class Database:
                         found[int(row["id"])] = dict(row)
         return list(found.values())
 
+    @_writes
     async def save_batch(
         self,
         job_id: int,
@@ -675,6 +710,7 @@ class Database:
                 found.update({str(r[0]): str(r[1]) for r in await cursor.fetchall()})
         return found
 
+    @_writes
     async def cache_put(self, answers: dict[str, str]) -> None:
         """Store answers by key."""
         stamp = now_iso()
@@ -684,6 +720,7 @@ class Database:
         )
         await self._conn.commit()
 
+    @_writes
     async def record_usage(
         self, *, user_id: int | None, job_id: int | None, purpose: str, model: str,
         prompt_tokens: int, completion_tokens: int, total_tokens: int, latency_ms: int, cause: str | None,
@@ -748,6 +785,7 @@ class Database:
 
     # --- reviews -------------------------------------------------------------------------------
 
+    @_writes
     async def add_reviews(self, reviews: list[dict[str, Any]]) -> list[int]:
         """Store analysed reviews (keys are `REVIEW_COLUMNS`) in one transaction; return their ids."""
         stamp = now_iso()
@@ -782,6 +820,7 @@ class Database:
             row = await cursor.fetchone()
         return dict(row) if row else None
 
+    @_writes
     async def decide_review(self, review_id: int, status: str, moderator_id: int) -> bool:
         """Record a moderator's decision (approved or rejected); False when there is no such review."""
         cursor = await self._conn.execute(
@@ -791,6 +830,7 @@ class Database:
         await self._conn.commit()
         return cursor.rowcount == 1
 
+    @_writes
     async def bind_review(self, review_id: int, place_id: int) -> bool:
         """Attach a review to a catalogue place."""
         cursor = await self._conn.execute(

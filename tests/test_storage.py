@@ -1,0 +1,43 @@
+"""The shared connection: a batch is all or nothing even while other people's writes go on."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.storage import Database
+
+
+async def test_a_failed_batch_leaves_nothing_even_with_other_writers(tmp_path: Path) -> None:
+    async with Database.open(tmp_path / "bot.sqlite3") as db:
+        job = await db.create_job(
+            kind="places", user_id=1, chat_id=1, file_name="a.xlsx", file_path="a", sha256="x", status="running"
+        )
+        batch = db.save_batch(
+            job,
+            inserts=[(2, {"name": "Кафе", "name_key": "кафе"}), (3, {"name": "Бар", "name_key": "бар"})],
+            updates=[(4, 1, {"no_such_column": 1})],  # fails after the inserts
+            rows=[],
+            processed=3,
+            counters="{}",
+        )
+        original = db._conn.executemany
+
+        async def slow_executemany(*args: object, **kwargs: object) -> object:
+            result = await original(*args, **kwargs)  # type: ignore[arg-type]
+            await asyncio.sleep(0.05)  # a slow disk: other writers get their turn in the middle of the batch
+            return result
+
+        db._conn.executemany = slow_executemany  # type: ignore[method-assign,assignment]
+        failing = asyncio.create_task(batch)
+        await asyncio.sleep(0.01)
+        others = [asyncio.create_task(db.touch_user(n, f"User {n}", None)) for n in range(5)]
+        with pytest.raises(sqlite3.OperationalError):
+            await failing
+        await asyncio.gather(*others)
+        assert await db.iter_places() == []
+        assert len(await db.list_users()) == 5
+        assert (await db.get_job(job)).processed == 0  # type: ignore[union-attr]
