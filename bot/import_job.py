@@ -254,12 +254,13 @@ class ImportJob:
         return generate()
 
     async def _restore_seen(self) -> None:
-        for row, status, _, _, result in await self.db.job_results(self.job.id):
-            if status in ("imported", "updated"):
-                place = Place(
-                    **{k: v for k, v in json.loads(result)["place"].items() if k in Place.__dataclass_fields__}
-                )
-                self.seen.add(row, place)
+        """After a restart: remember the rows already committed, for duplicates inside the file."""
+        fields = Place.__dataclass_fields__
+        async for page in self.db.iter_job_results(self.job.id):
+            for row, status, _, _, result in page:
+                if status in ("imported", "updated"):
+                    values = json.loads(result)["place"]
+                    self.seen.add(row, Place(**{k: v for k, v in values.items() if k in fields and k != "keys"}))
 
     async def _process(self, prepared: _Prepared) -> None:
         places, results = prepared.places, prepared.results
