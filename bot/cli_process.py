@@ -50,8 +50,8 @@ async def run_process(
         upload = services.imports.upload_path(source.name)
         await asyncio.to_thread(shutil.copyfile, source, upload)
         job_id, plan = await services.imports.receive(upload, file_name=source.name, user_id=0, chat_id=0)
-        previous = await services.db.last_done_job_for((await services.db.get_job(job_id)).sha256)  # type: ignore[union-attr]
-        if previous and previous.id != job_id and not yes:
+        previous = await services.imports.previous_result(job_id)
+        if previous is not None and not yes:
             print(texts.CLI_SAME_FILE.format(id=previous.id, when=previous.finished_at), file=err)
             if not _ask(texts.CLI_AGAIN, default=True):
                 return 0

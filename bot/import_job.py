@@ -25,7 +25,7 @@ from bot.normalize import Place, build_place, dedupe_key, place_keys, same_place
 from bot.places import Plan
 from bot.reports import write_job_workbook
 from bot.rules import guess_category
-from bot.storage import PLACE_COLUMNS, Database, JobRow
+from bot.storage import PLACE_COLUMNS, Database, JobRow, now_iso
 from bot.taxonomy import CategoryMatch, Taxonomy
 
 BATCH = 200
@@ -174,7 +174,7 @@ class ImportJob:
         keyword rules) in a thread while the current one waits on GigaChat, so the job is bound by
         GigaChat rather than by both in turn.
         """
-        await self.db.update_job(self.job.id, status="running", started_at=self.job.started_at or _now())
+        await self.db.update_job(self.job.id, status="running", started_at=self.job.started_at or now_iso())
         await self._restore_seen()
         done = await self.db.done_rows(self.job.id)
         started = time.monotonic()
@@ -399,16 +399,10 @@ class ImportJob:
         categories, review_rows = report.categories.most_common(), report.review_rows
         await self.db.update_job(
             self.job.id, status=status, result_path=str(out), counters=self.counters.to_json(),
-            finished_at=_now(), error=note,
+            finished_at=now_iso(), error=note,
         )  # fmt: skip
         return JobOutcome(self.job.id, status, self.counters, out, calls, tokens, note, categories, review_rows)
 
 
 def _stored_category(stored: dict[str, Any]) -> CategoryResult:
     return CategoryResult(stored.get("category") or "other", stored.get("subcategory"), None, 1.0)
-
-
-def _now() -> str:
-    from bot.storage import now_iso
-
-    return now_iso()

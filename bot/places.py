@@ -20,6 +20,7 @@ from bot.excel import Workbook, open_workbook
 from bot.llm import CallContext, GigaChatClient
 from bot.mapping import (
     FIELDS,
+    MULTI_FIELDS,
     ColumnMapping,
     Layout,
     apply_llm_answer,
@@ -115,9 +116,7 @@ class Plan:
         for column in self.columns:
             if column.index == index:
                 column.field, column.method, column.confidence = field_name, "memory", 1.0
-            elif (
-                field_name and column.field == field_name and field_name not in ("address", "phone", "social", "notes")
-            ):
+            elif field_name and column.field == field_name and field_name not in MULTI_FIELDS:
                 column.field, column.method, column.confidence = None, "none", 0.0
 
 

@@ -148,7 +148,7 @@ async def on_mapping_button(
         await _edit(query, mapping_text(plan, footer=texts.MAPPING_PICK_COLUMN), columns_keyboard(job, columns))
     elif action == "col":
         column = next(c for c in plan.columns if c.index == callback_data.arg)
-        examples = ", ".join(_samples(plan, column.index))
+        examples = ", ".join(sample_values(plan.samples, column.index))
         prompt = texts.MAPPING_PICK_FIELD.format(
             header=column.header, examples=texts.MAPPING_EXAMPLES.format(values=examples) if examples else ""
         )
@@ -157,10 +157,6 @@ async def on_mapping_button(
         await _edit(query, texts.MAPPING_PICK_SHEET, sheets_keyboard(job, plan.sheets))
     else:  # back
         await _edit(query, mapping_text(plan, footer=texts.MAPPING_ASK), mapping_markup(job, plan))
-
-
-def _samples(plan: Plan, index: int) -> list[str]:
-    return sample_values(plan.samples, index)
 
 
 async def on_field_button(
