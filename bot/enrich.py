@@ -4,25 +4,27 @@ Category: the file's own value (value memory → taxonomy synonyms → GigaChat 
 → keyword rules on the name and texts → GigaChat with the closed list of keys, many places per
 call → below the threshold `other`, flagged for review. Description: GigaChat, several places per
 call, grounded in the row's own facts and checked for invented numbers and superlatives; a short
-template from the facts when GigaChat cannot help. Every answer is cached by model + prompt
-version + input, so the same place never costs a second call.
+template from the facts when GigaChat cannot help. Every final decision is cached by model +
+prompt version + input — including "GigaChat answered but could not help" — so the same place
+never costs a second call; only calls that got no answer at all (errors) are not remembered.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from bot import texts
-from bot.errors import Cause, LLMError
-from bot.llm import CallContext, GigaChatClient
+from bot.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
+from bot.llm import CallContext, FunctionSpec, GigaChatClient
 from bot.normalize import Place
 from bot.rules import guess_category
 from bot.storage import Database
@@ -30,24 +32,19 @@ from bot.taxonomy import CategoryMatch, Taxonomy
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = "places-1"
-CATEGORY_CHUNK = 25
+PROMPT_VERSION = "places-2"
+CATEGORY_CHUNK = 40
 VALUE_CHUNK = 50
 DESCRIPTION_CHUNK = 8
 REVIEW_THRESHOLD = 0.5
 MAX_DESCRIPTION = 400
-# After these, GigaChat will not work for the rest of the job: say so once and use the rules.
-STOP_CAUSES = frozenset(
-    {
-        Cause.PAYMENT_REQUIRED, Cause.AUTH_REJECTED, Cause.SCOPE_MISMATCH, Cause.KEY_UNDECODABLE, Cause.FORBIDDEN,
-        Cause.TLS_UNTRUSTED, Cause.MODEL_NOT_FOUND, Cause.BAD_SCOPE, Cause.MISSING_CREDENTIALS,
-    }
-)  # fmt: skip
-MAX_FAILED_CHUNKS_IN_A_ROW = 3
+MAX_TEXT_FOR_CATEGORY = 200
+UNHELPED = json.dumps({"unhelped": True})  # cached: GigaChat answered, but not usably, for this input
 SUPERLATIVES = re.compile(r"\b(лучш\w*|сам(ый|ая|ое|ые|ого|ой)|уникальн\w*|непревзойд\w*|№\s*1|номер один)\b", re.I)
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+SOURCE_LLM_FAILED = "llm_failed"  # category_source of rows GigaChat answered for but could not help with
 
-T = TypeVar("T", bound=BaseModel)
+__all__ = ["CategoryResult", "DescriptionResult", "Enricher", "GigaChatGate", "grounded", "template_description"]
 
 
 @dataclass
@@ -56,7 +53,7 @@ class CategoryResult:
 
     category: str
     subcategory: str | None
-    source: str | None  # "file" | "memory" | "rules" | "llm" | None (fallback)
+    source: str | None  # "file" | "memory" | "rules" | "llm" | "llm_failed" | None (no GigaChat)
     confidence: float
     review: bool = False
 
@@ -69,52 +66,46 @@ class DescriptionResult:
     source: str
 
 
-class GigaChatGate:
-    """Whether GigaChat is still worth calling in this job, and why not."""
-
-    def __init__(self, llm: GigaChatClient | None) -> None:
-        self.llm = llm
-        self.stop_reason: str | None = None if llm else texts.JOB_NO_LLM
-        self.failed_in_a_row = 0
-        self.fallback_rows = 0
-
-    @property
-    def open(self) -> bool:
-        """True while calls may be made."""
-        return self.llm is not None and self.stop_reason is None
-
-    def failed(self, error: LLMError) -> None:
-        """Count a failed call; stop for good on causes that will not go away during the job."""
-        self.failed_in_a_row += 1
-        if error.cause in STOP_CAUSES or self.failed_in_a_row >= MAX_FAILED_CHUNKS_IN_A_ROW:
-            self.stop_reason = texts.JOB_LLM_STOPPED.format(reason=error.message)
-
-    def succeeded(self) -> None:
-        """A call worked."""
-        self.failed_in_a_row = 0
+# --- function definitions -------------------------------------------------------------------------
 
 
-# --- answer schemas (plain: explicit types, enums, no optional fields) ---------------------------------
-
-
-class _CategoryItem(BaseModel):
-    id: int = Field(description="номер места из запроса")
-    category: str = Field(description="ключ категории верхнего уровня")
-    subcategory: str = Field(description="ключ подкатегории или пустая строка")
-    confidence: float = Field(ge=0, le=1, description="уверенность от 0 до 1")
-
-
-class _CategoryAnswer(BaseModel):
-    items: list[_CategoryItem]
+@functools.cache
+def category_spec(keys: tuple[str, ...]) -> FunctionSpec:
+    """`classify_places` with the taxonomy's keys as a closed list (built once per taxonomy)."""
+    item = create_model(
+        "CategoryItem",
+        id=(int, Field(description="id из данных")),
+        echo=(str, Field(description="первые три слова названия (или типа) из данных, дословно")),
+        category=(str, Field(description="ключ из списка", json_schema_extra={"enum": list(keys)})),
+        confidence=(float, Field(description="уверенность от 0 до 1")),
+    )
+    answer = create_model(
+        "CategoryAnswer", items=(list[item], Field(description="ровно один элемент на каждый id из данных"))
+    )
+    example = {"items": [{"id": 1, "echo": "Кофейня «Зерно»", "category": "food/coffee", "confidence": 0.9}]}
+    return FunctionSpec(
+        "classify_places",
+        "Присваивает каждому месту из данных один ключ категории из закрытого списка.",
+        answer,
+        ((texts.CATEGORY_EXAMPLE, json.dumps(example, ensure_ascii=False)),),
+    )
 
 
 class _DescriptionItem(BaseModel):
-    id: int = Field(description="номер места из запроса")
+    id: int = Field(description="id из данных")
+    echo: str = Field(description="первые три слова названия из данных, дословно")
     description: str = Field(description="2–3 предложения по-русски, не длиннее 400 символов")
 
 
 class _DescriptionAnswer(BaseModel):
-    items: list[_DescriptionItem]
+    items: list[_DescriptionItem] = Field(description="ровно один элемент на каждый id из данных")
+
+
+DESCRIPTION_SPEC = FunctionSpec(
+    "describe_places",
+    "Пишет короткое описание каждого места для каталога только по фактам из данных.",
+    _DescriptionAnswer,
+)
 
 
 def _cache_key(model: str, task: str, payload: Any) -> str:
@@ -126,8 +117,7 @@ def _category_input(place: Place) -> dict[str, str]:
     data = {
         "name": place.name or "",
         "type": " / ".join(v for v in (place.category, place.subcategory) if v),
-        "address": place.address or "",
-        "description": (place.description or "")[:300],
+        "description": " ".join((place.description or "").split())[:MAX_TEXT_FOR_CATEGORY],
     }
     return {k: v for k, v in data.items() if v}
 
@@ -155,22 +145,28 @@ class Enricher:
         self.context = context
         self.gate = GigaChatGate(llm)
         self.model = llm.model if llm else "offline"
+        self.unhelped_rows = 0  # rows GigaChat answered for but could not help with, this run
+        spec = category_spec(tuple(taxonomy.all_keys()))
+        check = self._check_category
+        self._places_task = BatchTask(spec, texts.DATA_NOT_INSTRUCTIONS, texts.CATEGORY_PLACES_PROMPT, check, 30)
+        self._values_task = BatchTask(
+            spec, texts.DATA_NOT_INSTRUCTIONS, texts.CATEGORY_VALUES_PROMPT, check, 30, echo_field="type"
+        )
+        self._describe_task = BatchTask(
+            DESCRIPTION_SPEC, texts.DATA_NOT_INSTRUCTIONS, texts.DESCRIPTION_PROMPT, _check_description, 220, None
+        )
 
-    # --- shared call path ------------------------------------------------------------------------
+    def _asker(self, task: BatchTask[Any]) -> BatchAsker[Any, Any]:
+        return BatchAsker(self.gate, task, self.context)
 
-    async def _ask(self, answer_type: type[T], prompt: str, system: str, function: str) -> T | None:
-        if not self.gate.open or self.gate.llm is None:
-            return None
-        try:
-            answer = await self.gate.llm.ask_json(
-                answer_type, prompt=prompt, system=system, function_name=function, context=self.context
-            )
-        except LLMError as error:
-            log.warning("GigaChat %s failed: %s", function, error.cause.value)
-            self.gate.failed(error)
-            return None
-        self.gate.succeeded()
-        return answer
+    def _check_category(
+        self, item: dict[str, Any], _source: Mapping[str, Any], _batch: Sequence[Mapping[str, Any]]
+    ) -> tuple[str, str | None, float]:
+        value = item.get("category")
+        found = self.taxonomy.resolve_key(value) if isinstance(value, str) else None
+        if found is None:
+            raise ItemRejected(f"category {value!r} is not in the taxonomy")
+        return found[0], found[1], confidence(item.get("confidence"))
 
     # --- categories ------------------------------------------------------------------------------
 
@@ -229,68 +225,52 @@ class Enricher:
         }
 
     async def _values_from_llm(self, values: list[str]) -> dict[str, tuple[str, str | None, str]]:
-        resolved: dict[str, tuple[str, str | None, str]] = {}
-        for start in range(0, len(values), VALUE_CHUNK):
-            chunk = values[start : start + VALUE_CHUNK]
-            items = [{"id": n, "type": v} for n, v in enumerate(chunk)]
-            answer = await self._classify(items, texts.CATEGORY_VALUES_PROMPT)
-            for n, (category, subcategory, confidence) in answer.items():
-                if confidence >= REVIEW_THRESHOLD:
-                    resolved[chunk[n]] = (category, subcategory, "file")
-        return resolved
-
-    async def _classify(
-        self, items: list[dict[str, Any]], instruction: str
-    ) -> dict[int, tuple[str, str | None, float]]:
-        """One GigaChat call over a chunk; only answers inside the taxonomy are kept."""
-        prompt = texts.CATEGORY_PROMPT.format(
-            instruction=instruction,
-            taxonomy=self.taxonomy.keys_for_prompt(),
-            items=json.dumps(items, ensure_ascii=False),
-        )
-        answer = await self._ask(_CategoryAnswer, prompt, texts.DATA_NOT_INSTRUCTIONS, "classify_places")
-        if answer is None:
+        """A file's own type values GigaChat maps onto our keys; a value it could not place is remembered too."""
+        if not values:
             return {}
-        ids = {item["id"] for item in items}
-        result: dict[int, tuple[str, str | None, float]] = {}
-        for item in answer.items:
-            subcategory = item.subcategory.strip() or None
-            if subcategory and "/" in subcategory:
-                subcategory = subcategory.split("/")[-1]
-            if item.id in ids and self.taxonomy.is_valid(item.category, subcategory):
-                result[item.id] = (item.category, subcategory, item.confidence)
-            elif item.id in ids and self.taxonomy.is_valid(item.category):
-                result[item.id] = (item.category, None, item.confidence * 0.8)
-        return result
+        keys = {v: _cache_key(self.model, "category_value", v) for v in values}
+        cached = await self.db.cache_get(list(keys.values()))
+        ask = {v: {"type": v} for v in values if keys[v] not in cached}
+        outcome: BatchOutcome[str, tuple[str, str | None, float]] = await self._asker(self._values_task).run(
+            ask, VALUE_CHUNK
+        )
+        fresh = {keys[v]: _category_json(*answer) for v, answer in outcome.results.items()}
+        fresh.update({keys[v]: UNHELPED for v in outcome.unhelped | outcome.refused})
+        if fresh:
+            await self.db.cache_put(fresh)
+        resolved: dict[str, tuple[str, str | None, str]] = {}
+        for value in values:
+            raw = fresh.get(keys[value]) or cached.get(keys[value])
+            data = json.loads(raw) if raw else {}
+            if data.get("category") and data["confidence"] >= REVIEW_THRESHOLD:
+                resolved[value] = (data["category"], data.get("subcategory"), "file")
+        return resolved
 
     async def _from_llm(self, pending: dict[int, Place]) -> dict[int, CategoryResult]:
         if not pending:
             return {}
-        keys = {row: _cache_key(self.model, "category", _category_input(p)) for row, p in pending.items()}
+        inputs = {row: _category_input(p) for row, p in pending.items()}
+        keys = {row: _cache_key(self.model, "category", data) for row, data in inputs.items()}
         cached = await self.db.cache_get(list(set(keys.values())))
+        ask = {row: inputs[row] for row in pending if keys[row] not in cached}
+        outcome: BatchOutcome[int, tuple[str, str | None, float]] = await self._asker(self._places_task).run(
+            ask, CATEGORY_CHUNK
+        )
+        fresh = {keys[row]: _category_json(*answer) for row, answer in outcome.results.items()}
+        fresh.update({keys[row]: UNHELPED for row in outcome.unhelped | outcome.refused})
+        if fresh:
+            await self.db.cache_put(fresh)
         results: dict[int, CategoryResult] = {}
-        ask: dict[int, Place] = {}
-        for row, place in pending.items():
-            if keys[row] in cached:
-                data = json.loads(cached[keys[row]])
-                results[row] = self._llm_result(data["category"], data.get("subcategory"), data["confidence"])
+        for row in pending:
+            raw = fresh.get(keys[row]) or cached.get(keys[row])
+            if raw is None:
+                continue  # no answer at all: the caller's fallback, GigaChat may work next time
+            data = json.loads(raw)
+            if data.get("unhelped"):
+                results[row] = CategoryResult("other", None, SOURCE_LLM_FAILED, 0.0, review=True)
+                self.unhelped_rows += 1
             else:
-                ask[row] = place
-        rows = list(ask)
-        for start in range(0, len(rows), CATEGORY_CHUNK):
-            chunk = rows[start : start + CATEGORY_CHUNK]
-            items = [{"id": n, **_category_input(ask[row])} for n, row in enumerate(chunk)]
-            answer = await self._classify(items, texts.CATEGORY_PLACES_PROMPT)
-            fresh: dict[str, str] = {}
-            for n, (category, subcategory, confidence) in answer.items():
-                row = chunk[n]
-                results[row] = self._llm_result(category, subcategory, confidence)
-                fresh[keys[row]] = json.dumps(
-                    {"category": category, "subcategory": subcategory, "confidence": confidence}
-                )
-            if fresh:
-                await self.db.cache_put(fresh)
-            self.gate.fallback_rows += len(chunk) - len(answer)
+                results[row] = self._llm_result(data["category"], data.get("subcategory"), data["confidence"])
         return results
 
     def _llm_result(self, category: str, subcategory: str | None, confidence: float) -> CategoryResult:
@@ -305,38 +285,34 @@ class Enricher:
         inputs = {row: _description_input(place, label) for row, (place, label) in places.items()}
         keys = {row: _cache_key(self.model, "description", data) for row, data in inputs.items()}
         cached = await self.db.cache_get(list(set(keys.values()))) if places else {}
+        ask = {row: inputs[row] for row in places if keys[row] not in cached}
+        outcome: BatchOutcome[int, str] = await self._asker(self._describe_task).run(ask, DESCRIPTION_CHUNK)
+        fresh = {keys[row]: json.dumps({"text": text}, ensure_ascii=False) for row, text in outcome.results.items()}
+        fresh.update({keys[row]: UNHELPED for row in outcome.unhelped | outcome.refused})
+        if fresh:
+            await self.db.cache_put(fresh)
         results: dict[int, DescriptionResult] = {}
-        ask = [row for row in places if keys[row] not in cached]
-        for row in places:
-            if keys[row] in cached:
-                results[row] = DescriptionResult(cached[keys[row]], "llm")
-        for start in range(0, len(ask), DESCRIPTION_CHUNK):
-            chunk = ask[start : start + DESCRIPTION_CHUNK]
-            written = await self._describe_chunk([inputs[row] for row in chunk])
-            fresh: dict[str, str] = {}
-            for n, text in written.items():
-                results[chunk[n]] = DescriptionResult(text, "llm")
-                fresh[keys[chunk[n]]] = text
-            if fresh:
-                await self.db.cache_put(fresh)
         for row, (place, label) in places.items():
-            if row not in results:
+            raw = fresh.get(keys[row]) or cached.get(keys[row])
+            text = json.loads(raw).get("text") if raw else None
+            if text:
+                results[row] = DescriptionResult(text, "llm")
+            else:
                 results[row] = DescriptionResult(template_description(place, label), "rules")
         return results
 
-    async def _describe_chunk(self, inputs: Sequence[dict[str, str]]) -> dict[int, str]:
-        items = [{"id": n, **data} for n, data in enumerate(inputs)]
-        prompt = texts.DESCRIPTION_PROMPT.format(items=json.dumps(items, ensure_ascii=False))
-        answer = await self._ask(_DescriptionAnswer, prompt, texts.DATA_NOT_INSTRUCTIONS, "describe_places")
-        if answer is None:
-            return {}
-        result: dict[int, str] = {}
-        for item in answer.items:
-            if 0 <= item.id < len(inputs):
-                text = grounded(item.description, inputs[item.id])
-                if text:
-                    result[item.id] = text
-        return result
+
+def _category_json(category: str, subcategory: str | None, confidence: float) -> str:
+    return json.dumps({"category": category, "subcategory": subcategory, "confidence": confidence})
+
+
+def _check_description(item: dict[str, Any], source: Mapping[str, Any], _batch: Sequence[Mapping[str, Any]]) -> str:
+    text = item.get("description")
+    facts = {k: str(v) for k, v in source.items() if k != "id"}
+    written = grounded(text, facts) if isinstance(text, str) else None
+    if not written:
+        raise ItemRejected("no grounded sentence in the description")
+    return written
 
 
 def grounded(text: str, facts: dict[str, str]) -> str | None:

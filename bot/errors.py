@@ -29,6 +29,10 @@ class Cause(StrEnum):
     BAD_REQUEST = "bad_request"
     INVALID_ANSWER = "invalid_answer"
     BLACKLISTED = "blacklisted"
+    TOO_LARGE = "too_large"
+    FUNCTIONS_UNSUPPORTED = "functions_unsupported"
+    EMBEDDINGS_MODEL = "embeddings_model"
+    UNEXPECTED = "unexpected"
 
 
 class BotError(Exception):

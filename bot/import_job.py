@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from bot import texts
 from bot.config import Settings
-from bot.enrich import CategoryResult, Enricher
+from bot.enrich import SOURCE_LLM_FAILED, CategoryResult, Enricher
 from bot.excel import CellValue, open_workbook
 from bot.llm import CallContext, GigaChatClient
 from bot.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
@@ -43,6 +43,7 @@ class Counters:
     review: int = 0
     described: int = 0
     fallback: int = 0
+    unhelped: int = 0  # rows GigaChat answered for but could not categorise
 
     def to_json(self) -> str:
         """For the job row."""
@@ -162,7 +163,8 @@ class ImportJob:
         self.describe = describe
         self.progress = progress
         self.stop = stop or asyncio.Event()
-        self.enricher = Enricher(db, llm, taxonomy, CallContext("import", job.user_id, job.id))
+        context = CallContext("import", job.user_id, job.id, session=f"places-bot-job-{job.id}")
+        self.enricher = Enricher(db, llm, taxonomy, context)
         self.counters = Counters.from_json(job.counters)
         self.seen = _Seen()
         self.processed = job.processed
@@ -372,6 +374,8 @@ class ImportJob:
                 self.counters.skipped += 1
             if result.get("review"):
                 self.counters.review += 1
+            if result["place"].get("category_source") == SOURCE_LLM_FAILED:
+                self.counters.unhelped += 1
 
     async def _report(self, started: float, first_processed: int) -> None:
         if self.progress is None:

@@ -16,6 +16,7 @@ import random
 import re
 import ssl
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,19 +25,29 @@ from typing import Any, TypeVar
 import certifi
 import httpx
 from gigachat import GigaChat
+from gigachat.context import request_id_cvar, session_id_cvar
 from gigachat.exceptions import (
     AuthenticationError,
     BadRequestError,
     ForbiddenError,
-    GigaChatException,
     ModelNotSpecifiedError,
     NotFoundError,
     RateLimitError,
+    RequestEntityTooLargeError,
     ResponseError,
     ServerError,
     UnprocessableEntityError,
 )
-from gigachat.models import Chat, ChatCompletion, Function, FunctionParameters, Messages, MessagesRole
+from gigachat.models import (
+    Chat,
+    ChatCompletion,
+    FewShotExample,
+    Function,
+    FunctionCall,
+    FunctionParameters,
+    Messages,
+    MessagesRole,
+)
 from pydantic import BaseModel, ValidationError
 
 from bot import texts
@@ -48,6 +59,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 RETRYABLE = frozenset({Cause.RATE_LIMITED, Cause.SERVER_ERROR, Cause.TIMEOUT, Cause.NETWORK})
+# Settings the SDK would otherwise read from GIGACHAT_* variables by itself: the bot passes what it
+# means explicitly, so an unrelated variable in the environment never changes TLS or auth behind its back.
+_SDK_UNPASSED = {
+    "access_token": None, "user": None, "password": None, "profanity_check": None, "ca_bundle_file": None,
+    "cert_file": None, "key_file": None, "key_file_password": None, "flags": None, "max_connections": None,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ class CallContext:
     purpose: str = "other"
     user_id: int | None = None
     job_id: int | None = None
+    session: str | None = None  # X-Session-ID: GigaChat serves a repeated prompt prefix from its cache
 
 
 @dataclass(frozen=True)
@@ -70,6 +88,8 @@ class Usage:
     latency_s: float
     cause: Cause | None
     context: CallContext
+    precached_tokens: int = 0
+    request_id: str | None = None
 
 
 UsageSink = Callable[[Usage], Awaitable[None]]
@@ -82,6 +102,26 @@ class TextAnswer:
     text: str
     finish_reason: str | None
     usage: Usage
+
+
+@dataclass(frozen=True)
+class FunctionAnswer:
+    """What a forced function call returned, unvalidated: the caller checks it item by item."""
+
+    arguments: dict[str, Any] | None  # None: neither a function call nor JSON in the text
+    finish_reason: str | None
+    usage: Usage
+    message: Messages  # the assistant's own turn, to show it what it is correcting
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function the model is forced to call: schema from a pydantic model, description, examples."""
+
+    name: str
+    description: str
+    answer_type: type[BaseModel]
+    examples: tuple[tuple[str, str], ...] = ()  # (request, arguments as JSON): hashable, so built once
 
 
 @dataclass(frozen=True)
@@ -108,6 +148,14 @@ def _error_body(exc: ResponseError) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def _request_id(exc: BaseException) -> str | None:
+    headers = getattr(exc, "headers", None)
+    if headers is None:
+        return None
+    value = headers.get("x-request-id")
+    return str(value) if value else None
+
+
 def _make_error(cause: Cause, detail: str | None = None, *, retry_after: float = 0.0) -> LLMError:
     message = texts.cause_text(cause)
     if detail:
@@ -131,9 +179,8 @@ def classify(exc: BaseException) -> LLMError:
         if "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(exc.__context__, ssl.SSLCertVerificationError):
             return _make_error(Cause.TLS_UNTRUSTED)
         return _make_error(Cause.NETWORK, f"({type(exc).__name__})")
-    if isinstance(exc, GigaChatException):
-        return _make_error(Cause.SERVER_ERROR, f"({type(exc).__name__})")
-    return _make_error(Cause.NETWORK, f"({type(exc).__name__})")
+    # Anything else (a parsing error in the SDK, a bug) is not a network problem: never retried as one.
+    return _make_error(Cause.UNEXPECTED, f"({type(exc).__name__})")
 
 
 def _classify_response(exc: ResponseError) -> LLMError:
@@ -155,7 +202,11 @@ def _classify_response(exc: ResponseError) -> LLMError:
         if "model" in message.lower() or "/chat/" in str(exc.url):
             return _make_error(Cause.MODEL_NOT_FOUND)
         return _make_error(Cause.NETWORK, f"По адресу {exc.url} нет API GigaChat (404).")
+    if isinstance(exc, RequestEntityTooLargeError) or exc.status_code == 413:
+        return _make_error(Cause.TOO_LARGE)
     if isinstance(exc, UnprocessableEntityError):
+        if "function" in message.lower():
+            return _make_error(Cause.FUNCTIONS_UNSUPPORTED, f"(422) {message[:200]}")
         return _make_error(Cause.BAD_REQUEST, f"(422) {message[:200]}")
     if isinstance(exc, ServerError) or exc.status_code >= 500:
         return _make_error(Cause.SERVER_ERROR, f"(HTTP {exc.status_code})")
@@ -197,10 +248,14 @@ def plain_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 @functools.cache
-def _function(answer_type: type[BaseModel], name: str, description: str) -> Function:
-    """The GigaChat function for an answer type, built once (pydantic schema generation is slow)."""
+def build_function(spec: FunctionSpec) -> Function:
+    """The GigaChat function for a spec, built once (pydantic schema generation is slow)."""
+    examples = [FewShotExample(request=request, params=json.loads(params)) for request, params in spec.examples]
     return Function(
-        name=name, description=description, parameters=FunctionParameters.model_validate(plain_schema(answer_type))
+        name=spec.name,
+        description=spec.description,
+        parameters=FunctionParameters.model_validate(plain_schema(spec.answer_type)),
+        few_shot_examples=examples or None,
     )
 
 
@@ -243,6 +298,7 @@ class GigaChatClient:
         self.model = settings.gigachat_model
         self.base_url = base_url or settings.gigachat_base_url
         self._sink = usage_sink
+        self.streams = settings.max_concurrency
         self._semaphore = asyncio.Semaphore(settings.max_concurrency)
         self.max_retries = max_retries
         self._backoff = (backoff_base, backoff_cap, retry_after_cap)
@@ -260,6 +316,8 @@ class GigaChatClient:
             max_retries=0,  # retries live in this class only
             **kwargs,
         )
+        self._client._settings = self._client._settings.model_copy(update=_SDK_UNPASSED)
+        self._client._access_token = None
 
     @classmethod
     def from_settings(cls, settings: Settings, usage_sink: UsageSink | None = None, **kwargs: Any) -> GigaChatClient:
@@ -303,19 +361,23 @@ class GigaChatClient:
         except Exception:  # a broken sink must never break a GigaChat call
             log.exception("usage sink failed")
 
-    async def _chat(self, chat: Chat, context: CallContext) -> tuple[ChatCompletion, Usage]:
+    async def _chat(self, chat: Chat, context: CallContext, retries: int | None = None) -> tuple[ChatCompletion, Usage]:
         """Send one chat request with the concurrency limit and retries; report usage of each try."""
+        limit = self.max_retries if retries is None else retries  # diagnose asks for 0: no waiting
         attempt = 0
         while True:
             started = time.monotonic()
+            request_id = str(uuid.uuid4())
             try:
                 async with self._semaphore:
-                    completion = await self._client.achat(chat)
+                    completion = await self._send(chat, context, request_id)
             except Exception as exc:
                 error = classify(exc)
-                usage = Usage(self.model, 0, 0, 0, time.monotonic() - started, error.cause, context)
+                request_id = _request_id(exc) or request_id
+                usage = Usage(self.model, 0, 0, 0, time.monotonic() - started, error.cause, context, 0, request_id)
                 await self._report(usage)
-                if not error.retryable or attempt >= self.max_retries:
+                log.warning("GigaChat call failed: %s (x-request-id %s)", error.cause.value, request_id)
+                if not error.retryable or attempt >= limit:
                     raise error from exc
                 delay = self._delay(attempt, error)
                 log.warning("GigaChat %s, retry %d in %.1fs", error.cause.value, attempt + 1, delay)
@@ -324,16 +386,28 @@ class GigaChatClient:
                 continue
             u = completion.usage
             usage = Usage(
-                completion.model,
+                self.model,  # one name per model: the answer's own names carry build suffixes
                 u.prompt_tokens,
                 u.completion_tokens,
                 u.total_tokens,
                 time.monotonic() - started,
                 None,
                 context,
+                u.precached_prompt_tokens or 0,
+                request_id,
             )
             await self._report(usage)
             return completion, usage
+
+    async def _send(self, chat: Chat, context: CallContext, request_id: str) -> ChatCompletion:
+        """One HTTP request, with this call's request id and the job's session id as headers."""
+        request_token = request_id_cvar.set(request_id)
+        session_token = session_id_cvar.set(context.session)
+        try:
+            return await self._client.achat(chat)
+        finally:
+            session_id_cvar.reset(session_token)
+            request_id_cvar.reset(request_token)
 
     async def _once(self, call: Callable[[], Awaitable[Any]]) -> Any:
         """Run a service call (token, models, balance) once, under the limit, errors classified."""
@@ -353,55 +427,78 @@ class GigaChatClient:
         context: CallContext = CallContext(),
         max_tokens: int | None = None,
         temperature: float | None = None,
+        retries: int | None = None,
     ) -> TextAnswer:
         """Return a plain text answer."""
         messages = [Messages(role=MessagesRole.SYSTEM, content=system)] if system else []
         messages.append(Messages(role=MessagesRole.USER, content=prompt))
         chat = Chat(messages=messages, model=self.model, max_tokens=max_tokens, temperature=temperature)
-        completion, usage = await self._chat(chat, context)
+        completion, usage = await self._chat(chat, context, retries)
         choice = completion.choices[0]
         if choice.finish_reason == "blacklist":
             raise _make_error(Cause.BLACKLISTED)
         return TextAnswer(choice.message.content, choice.finish_reason, usage)
 
+    async def call_function(
+        self,
+        spec: FunctionSpec,
+        messages: list[Messages],
+        *,
+        context: CallContext = CallContext(),
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        retries: int | None = None,
+    ) -> FunctionAnswer:
+        """Force one function call and return its raw arguments; a refusal raises BLACKLISTED."""
+        chat = Chat(
+            messages=messages,
+            model=self.model,
+            functions=[build_function(spec)],
+            function_call={"name": spec.name},
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+        completion, usage = await self._chat(chat, context, retries)
+        choice = completion.choices[0]
+        if choice.finish_reason == "blacklist":
+            raise _make_error(Cause.BLACKLISTED)
+        call = choice.message.function_call
+        raw = call.arguments if call is not None else _extract_json(choice.message.content)
+        arguments = raw if isinstance(raw, dict) else None
+        turn = Messages(
+            role=MessagesRole.ASSISTANT,
+            content="" if call is not None else choice.message.content[:2000],
+            function_call=FunctionCall(name=spec.name, arguments=arguments) if call is not None else None,
+            functions_state_id=choice.message.functions_state_id,
+        )
+        return FunctionAnswer(arguments, choice.finish_reason, usage, turn)
+
     async def ask_json(
         self,
         answer_type: type[T],
+        spec: FunctionSpec,
         *,
         prompt: str,
         system: str | None = None,
-        function_name: str = "answer",
-        description: str = "Верни ответ в виде аргументов функции.",
         context: CallContext = CallContext(),
         temperature: float | None = None,
+        max_tokens: int | None = None,
     ) -> T:
-        """Return a validated structured answer through one forced function call (one repair try)."""
-        function = _function(answer_type, function_name, description)
+        """Return one validated object through a forced function call, with one repair turn."""
         messages = [Messages(role=MessagesRole.SYSTEM, content=system)] if system else []
         messages.append(Messages(role=MessagesRole.USER, content=prompt))
-        problem = ""
         for attempt in range(2):
-            if attempt:
-                repair = texts.LLM_REPAIR.format(problem=problem[:1500])
-                messages = [*messages, Messages(role=MessagesRole.USER, content=repair)]
-            chat = Chat(
-                messages=messages,
-                model=self.model,
-                functions=[function],
-                function_call={"name": function_name},
-                temperature=temperature,
+            answer = await self.call_function(
+                spec, messages, context=context, max_tokens=max_tokens, temperature=temperature
             )
-            completion, _ = await self._chat(chat, context)
-            choice = completion.choices[0]
-            if choice.finish_reason == "blacklist":
-                raise _make_error(Cause.BLACKLISTED)
-            call = choice.message.function_call
-            arguments = call.arguments if call is not None else _extract_json(choice.message.content)
             try:
-                return answer_type.model_validate(arguments)
-            except ValidationError as exc:
-                problem = _describe_validation(exc, choice.finish_reason)
-                log.warning("GigaChat answer for %s did not validate (try %d)", function_name, attempt + 1)
+                if answer.finish_reason == "length":
+                    raise ValueError(texts.LLM_TOO_LONG)
+                return answer_type.model_validate(answer.arguments)
+            except (ValidationError, ValueError) as exc:
+                problem = _describe_problem(exc)
+                log.warning("GigaChat answer for %s did not validate (try %d)", spec.name, attempt + 1)
+            messages = [*messages, *repair_turn(answer, problem)]
         raise InvalidAnswerError(
             Cause.INVALID_ANSWER,
             texts.cause_text(Cause.INVALID_ANSWER),
@@ -435,8 +532,18 @@ class GigaChatClient:
         return [(b.usage, b.value) for b in balance.balance]
 
 
-def _describe_validation(exc: ValidationError, finish_reason: str | None) -> str:
-    lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]]
-    if finish_reason == "length":
-        lines.append(texts.LLM_TOO_LONG)
-    return "; ".join(lines)
+def _describe_problem(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10])
+    return str(exc)
+
+
+def repair_turn(answer: FunctionAnswer, problem: str) -> list[Messages]:
+    """The model's own previous call and what was wrong with it, so it sees what it is correcting."""
+    repair = texts.LLM_REPAIR.format(problem=problem[:1500])
+    if answer.message.function_call is None:
+        return [answer.message, Messages(role=MessagesRole.USER, content=repair)]
+    # GigaChat expects a function's result after its call: the "result" is the list of problems.
+    result = json.dumps({"error": repair}, ensure_ascii=False)
+    name = answer.message.function_call.name
+    return [answer.message, Messages(role=MessagesRole.FUNCTION, name=name, content=result)]

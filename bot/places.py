@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,11 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot import texts
+from bot.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
 from bot.config import Settings
-from bot.errors import LLMError, UserFacingError
+from bot.errors import UserFacingError
 from bot.excel import Workbook, open_workbook
-from bot.llm import CallContext, GigaChatClient
+from bot.llm import CallContext, FunctionSpec, GigaChatClient
 from bot.mapping import (
     FIELDS,
     MULTI_FIELDS,
@@ -185,14 +187,34 @@ def read_plan_inputs(
 # --- planning -------------------------------------------------------------------------------------
 
 
-class _LLMColumn(BaseModel):
-    index: int = Field(description="номер колонки")
-    field: str = Field(description="поле каталога или none")
-    confidence: float = Field(ge=0, le=1, description="уверенность от 0 до 1")
+class _ColumnItem(BaseModel):
+    id: int = Field(description="id колонки из данных")
+    echo: str = Field(description="заголовок колонки из данных, дословно")
+    field: str = Field(description="поле каталога или none", json_schema_extra={"enum": [*FIELDS, "none"]})
+    confidence: float = Field(description="уверенность от 0 до 1")
 
 
-class _LLMColumns(BaseModel):
-    columns: list[_LLMColumn]
+class _ColumnAnswer(BaseModel):
+    items: list[_ColumnItem] = Field(description="ровно один элемент на каждый id из данных")
+
+
+MAPPING_SPEC = FunctionSpec(
+    "map_columns", "Сопоставляет каждую колонку таблицы из данных с полем каталога мест.", _ColumnAnswer
+)
+_FIELD_BY_LABEL = {normalize(label): key for key, label in texts.FIELD_LABELS.items()}
+
+
+def _check_column(
+    item: dict[str, Any], _source: Mapping[str, Any], _batch: Sequence[Mapping[str, Any]]
+) -> tuple[str | None, float]:
+    value = item.get("field")
+    found = None
+    if isinstance(value, str):
+        key = value.strip().lower()
+        found = key if key in FIELDS or key == "none" else _FIELD_BY_LABEL.get(normalize(value))
+    if found is None:
+        raise ItemRejected(f"field {value!r} is not in the list")
+    return (None if found == "none" else found), confidence(item.get("confidence"))
 
 
 async def plan_file(
@@ -234,22 +256,28 @@ def _from_memory(headers: list[str], fields: list[str | None]) -> list[ColumnMap
 
 
 async def _ask_llm(plan: Plan, llm: GigaChatClient | None, context: CallContext) -> str | None:
-    """The GigaChat tier: one call with every header, the field list and a few sample values."""
+    """The GigaChat tier: one call with the undecided headers and a few sample values of each."""
     if llm is None:
         return texts.MAPPING_WITHOUT_LLM
-    lines = []
-    for column in plan.columns:
-        values = "; ".join(sample_values(plan.samples, column.index))
-        decided = f" — уже определено: {column.field}" if column.method != "none" else ""
-        lines.append(f"{column.index}. «{column.header}»: {values or 'пусто'}{decided}")
-    prompt = texts.MAPPING_PROMPT.format(fields=texts.FIELD_HELP, columns="\n".join(lines))
-    try:
-        answer = await llm.ask_json(_LLMColumns, prompt=prompt, function_name="map_columns", context=context)
-    except LLMError as error:
-        log.info("mapping without GigaChat: %s", error.cause.value)
-        return texts.MAPPING_LLM_FAILED.format(reason=error.message)
-    choices = {c.index: (None if c.field == "none" else c.field, c.confidence) for c in answer.columns}
-    apply_llm_answer(plan.columns, choices)
+    decided = [f"«{c.header}» — {c.field}" for c in plan.columns if c.method != "none" and c.field]
+    instruction = texts.MAPPING_PROMPT.format(
+        fields=texts.FIELD_HELP, decided="; ".join(decided) or texts.MAPPING_NOTHING_DECIDED
+    )
+    task = BatchTask(MAPPING_SPEC, texts.DATA_NOT_INSTRUCTIONS, instruction, _check_column, 30, echo_field="header")
+    inputs = {
+        c.index: {"header": c.header, "samples": "; ".join(sample_values(plan.samples, c.index)) or "пусто"}
+        for c in plan.columns
+        if c.method == "none"
+    }
+    gate = GigaChatGate(llm)
+    asker: BatchAsker[int, tuple[str | None, float]] = BatchAsker(gate, task, context)
+    outcome: BatchOutcome[int, tuple[str | None, float]] = await asker.run(inputs, len(inputs) or 1)
+    apply_llm_answer(plan.columns, outcome.results)
+    if outcome.failed and gate.last_error is not None:
+        log.info("mapping without GigaChat: %s", gate.last_error.cause.value)
+        return texts.MAPPING_LLM_FAILED.format(reason=gate.last_error.message)
+    if outcome.unhelped:
+        return texts.MAPPING_LLM_UNHELPED
     return None
 
 

@@ -108,6 +108,7 @@ class JobReport:
     statuses: Counter[str] = field(default_factory=Counter)
     categories: Counter[str] = field(default_factory=Counter)
     review_rows: list[int] = field(default_factory=list)
+    unhelped: int = 0  # rows GigaChat answered for but could not categorise
 
 
 def _added_cells(
@@ -120,6 +121,8 @@ def _added_cells(
         data = decode(status, raw)
         place = data["place"]
         report.statuses[status] += 1
+        if place.get("category_source") == "llm_failed":
+            report.unhelped += 1
         category, sub = place.get("category"), place.get("subcategory")
         label = taxonomy.label(category) if category else ""
         sub_label = taxonomy.label(category, sub).split(" / ")[-1] if category and sub else ""
@@ -141,12 +144,18 @@ def write_job_workbook(
 
     def tail() -> tuple[SummaryData, list[tuple[int, str, str, str]]]:
         statuses = report.statuses
+        places = statuses.get("imported", 0) + statuses.get("updated", 0)
         summary = SummaryData(
             title=texts.IMPORT_SUMMARY_TITLE.format(file=job.file_name),
             totals=[(texts.ROW_STATUS[s], statuses.get(s, 0)) for s in ("imported", "updated", "duplicate", "skipped")]
             + [(texts.SUMMARY_ROWS, sum(statuses.values())), (texts.SUMMARY_REVIEW, len(report.review_rows))],
             categories=report.categories.most_common(),
-            extra=[(texts.SUMMARY_CALLS, calls), (texts.SUMMARY_TOKENS, tokens)],
+            extra=[
+                (texts.SUMMARY_CALLS, calls),
+                (texts.SUMMARY_TOKENS, tokens),
+                (texts.SUMMARY_TOKENS_PER_PLACE, round(tokens / places, 1) if places else 0),
+                (texts.SUMMARY_UNHELPED, report.unhelped),
+            ],
         )
         return summary, report.errors
 

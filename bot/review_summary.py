@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from bot import texts
-from bot.enrich import GigaChatGate, grounded
+from bot.batch import GigaChatGate
+from bot.enrich import grounded
 from bot.errors import LLMError
-from bot.llm import CallContext, GigaChatClient
+from bot.llm import CallContext, FunctionSpec, GigaChatClient
 from bot.reviews import ReviewAnalysis
 from bot.rules import ASPECTS, SENTIMENTS
 from bot.storage import Database
@@ -118,6 +119,11 @@ class _SummaryAnswer(BaseModel):
     summary: str = Field(description="2–3 предложения по-русски")
 
 
+SUMMARY_SPEC = FunctionSpec(
+    "summarize_place", "Пишет общую сводку отзывов о месте по их кратким пересказам.", _SummaryAnswer
+)
+
+
 def _digest(analysis: ReviewAnalysis) -> str:
     parts = [analysis.summary if analysis.summary != texts.SUMMARY_FEW else ""]
     if analysis.pros:
@@ -170,8 +176,8 @@ class PlaceSummariser:
         prompt = texts.PLACE_SUMMARY_PROMPT.format(place=place, items=json.dumps(items, ensure_ascii=False))
         try:
             answer = await self.gate.llm.ask_json(
-                _SummaryAnswer, prompt=prompt, system=texts.PLACE_SUMMARY_SYSTEM, function_name="summarize_place",
-                context=self.context,
+                _SummaryAnswer, SUMMARY_SPEC, prompt=prompt, system=texts.PLACE_SUMMARY_SYSTEM,
+                context=self.context, temperature=0.3,
             )  # fmt: skip
         except LLMError as error:
             log.warning("GigaChat summarize_place failed: %s", error.cause.value)

@@ -16,16 +16,15 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from bot import texts
-from bot.enrich import GigaChatGate
-from bot.errors import Cause, LLMError
-from bot.llm import CallContext, GigaChatClient
+from bot.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected
+from bot.llm import CallContext, FunctionSpec, GigaChatClient
 from bot.rules import (
     ASPECTS,
     LITTLE_DATA,
@@ -49,8 +48,10 @@ from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = "reviews-1"
-REVIEW_CHUNK = 12  # reviews per GigaChat call (the issue asks for at least 10)
+PROMPT_VERSION = "reviews-2"
+REVIEW_CHUNK = 20  # reviews per GigaChat call
+UNHELPED = '{"unhelped": true}'  # cached: GigaChat answered, but not usably, for this text
+BLACKLISTED = '{"blacklisted": true}'  # cached: GigaChat's content filter refuses this text
 MAX_TEXT_IN_PROMPT = 1500
 MAX_POINT = 150
 SPLIT_BUDGET = 8  # extra calls a run may spend to find the one review GigaChat refuses in a chunk
@@ -128,31 +129,52 @@ class ReviewAnalysis:
         )  # fmt: skip
 
 
-# --- GigaChat answer schema (lenient types; each item is checked by `clean_item`) -------------------
+# --- GigaChat answer schema (closed lists as enums; every item is checked by `clean_item`) ----------
 
 
 class _AspectItem(BaseModel):
-    name: str = Field(description="аспект из списка", json_schema_extra={"enum": list(ASPECTS)})
+    name: str = Field(description="аспект", json_schema_extra={"enum": list(ASPECTS)})
     polarity: str = Field(description="тональность аспекта", json_schema_extra={"enum": list(POLARITIES)})
-    evidence: str = Field(description="короткая дословная цитата из отзыва")
+    evidence: str = Field(description="короткая дословная цитата из этого отзыва")
 
 
 class _ReviewItem(BaseModel):
-    id: int = Field(description="номер отзыва из запроса")
+    id: int = Field(description="id отзыва из данных")
+    echo: str = Field(description="первые три слова отзыва, дословно")
     sentiment: str = Field(description="тональность", json_schema_extra={"enum": list(SENTIMENTS)})
-    score: float = Field(description="от -1 до 1")
-    rating: float = Field(description="оценка по тексту от 1 до 5")
+    rating: int = Field(description="оценка по тексту от 1 до 5")
     summary: str = Field(description="нейтральный пересказ до 250 символов или «мало данных»")
     pros: list[str] = Field(description="до 3 плюсов")
     cons: list[str] = Field(description="до 3 минусов")
     aspects: list[_AspectItem] = Field(description="только упомянутые аспекты")
     verdict: str = Field(description="решение модерации", json_schema_extra={"enum": list(VERDICTS)})
-    reasons: list[str] = Field(description="причины из списка")
+    reasons: list[str] = Field(
+        description="причины решения", json_schema_extra={"items": {"type": "string", "enum": list(REVIEW_REASONS)}}
+    )
     personal_data: list[str] = Field(description="дословные фрагменты с личными данными частных лиц")
 
 
 class _ReviewAnswer(BaseModel):
-    items: list[_ReviewItem]
+    items: list[_ReviewItem] = Field(description="ровно один элемент на каждый id из данных")
+
+
+REVIEW_SPEC = FunctionSpec(
+    "analyze_reviews", "Разбирает каждый отзыв из данных и выносит решение модерации.", _ReviewAnswer
+)
+_NEAR = {
+    "положительная": "positive", "положительный": "positive", "нейтральная": "neutral", "нейтральный": "neutral",
+    "отрицательная": "negative", "отрицательный": "negative", "смешанная": "mixed", "смешанный": "mixed",
+    "needs review": "needs_review", "needs-review": "needs_review", "review": "needs_review",
+}  # fmt: skip
+
+
+def _closed(value: Any, allowed: Sequence[str]) -> str | None:
+    """A closed-list value with stray case, spaces or a Russian name repaired; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    key = " ".join(value.split()).lower()
+    key = _NEAR.get(key, key).replace(" ", "_")
+    return key if key in allowed else None
 
 
 def text_hash(text: str) -> str:
@@ -194,30 +216,66 @@ def _points(values: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(cleaned))[:MAX_POINTS]
 
 
-def clean_item(item: _ReviewItem, text: str) -> dict[str, Any] | None:
-    """GigaChat's answer for one review, checked and trimmed; None when it cannot be used."""
-    if item.sentiment not in SENTIMENTS or item.verdict not in VERDICTS:
-        return None
+def _score(sentiment: str, rating: int) -> float:
+    """The -1..1 score, from the model's sentiment and rating (asking for it too cost tokens, said nothing new)."""
+    base = (rating - 3) / 2
+    if sentiment == "positive":
+        return max(base, 0.3)
+    if sentiment == "negative":
+        return min(base, -0.3)
+    return 0.0 if sentiment == "neutral" else round(base / 2, 2)
+
+
+def _aspects(raw: Any, text: str, others: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Aspects with evidence quoted from this very text; a quote from a neighbour means misalignment."""
     aspects: dict[str, dict[str, str]] = {}
-    for aspect in item.aspects:
-        evidence = _verbatim(aspect.evidence, text)
-        if aspect.name in ASPECTS and aspect.polarity in POLARITIES and evidence and aspect.name not in aspects:
-            aspects[aspect.name] = {"polarity": aspect.polarity, "evidence": evidence}
-    summary = _cut(item.summary, MAX_SUMMARY) if item.summary.strip() else ""
+    for aspect in raw if isinstance(raw, list) else []:
+        if not isinstance(aspect, dict):
+            continue
+        name, polarity = _closed(aspect.get("name"), ASPECTS), _closed(aspect.get("polarity"), POLARITIES)
+        quote = _text(aspect.get("evidence"))
+        evidence = _verbatim(quote, text)
+        if evidence is None and len(quote.strip()) >= 8 and any(_verbatim(quote, other) for other in others):
+            raise ItemRejected("evidence is quoted from another review", misaligned=True)
+        if name and polarity and evidence and name not in aspects:
+            aspects[name] = {"polarity": polarity, "evidence": evidence}
+    return aspects
+
+
+def clean_item(item: dict[str, Any], text: str, others: Sequence[str] = ()) -> dict[str, Any]:
+    """GigaChat's answer for one review, checked and trimmed; raises ItemRejected when it cannot be used."""
+    sentiment, verdict = _closed(item.get("sentiment"), SENTIMENTS), _closed(item.get("verdict"), VERDICTS)
+    rating = item.get("rating")
+    if sentiment is None or verdict is None:
+        raise ItemRejected(f"sentiment {item.get('sentiment')!r} / verdict {item.get('verdict')!r} not in the lists")
+    if isinstance(rating, bool) or not isinstance(rating, int | float) or not 1 <= rating <= 5:
+        raise ItemRejected(f"rating {rating!r}")
+    aspects = _aspects(item.get("aspects"), text, [o for o in others if o != text])
+    summary = _text(item.get("summary"))
+    summary = _cut(summary, MAX_SUMMARY) if summary.strip() else ""
     if len(re.findall(r"\w+", text)) < MIN_WORDS_FOR_SUMMARY:
         summary = LITTLE_DATA
+    reasons = [r for r in (_closed(r, REVIEW_REASONS) for r in _strings(item.get("reasons"))) if r]
     return {
-        "sentiment": item.sentiment,
-        "score": round(max(-1.0, min(1.0, item.score)), 2),
-        "rating": max(1, min(5, round(item.rating))),
+        "sentiment": sentiment,
+        "score": _score(sentiment, round(rating)),
+        "rating": round(rating),
         "summary": summary,
-        "pros": _points(item.pros),
-        "cons": _points(item.cons),
+        "pros": _points(_strings(item.get("pros"))),
+        "cons": _points(_strings(item.get("cons"))),
         "aspects": aspects,
-        "verdict": item.verdict,
-        "reasons": ordered_reasons([r for r in item.reasons if r in REVIEW_REASONS]),
-        "personal_data": [p for p in item.personal_data if isinstance(p, str) and p.strip() and p in text],
+        "verdict": verdict,
+        "reasons": ordered_reasons(list(dict.fromkeys(reasons))),
+        "personal_data": [p for p in _strings(item.get("personal_data")) if p.strip() and p in text],
     }
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def from_rules(index: int, text: str, rules: RuleAnalysis, note: str | None) -> ReviewAnalysis:
@@ -271,7 +329,12 @@ class _Run:
     rules: list[RuleAnalysis]
     results: dict[int, ReviewAnalysis] = field(default_factory=dict)
     notes: dict[int, str] = field(default_factory=dict)
-    split_budget: int = SPLIT_BUDGET
+
+
+def _check_review(
+    item: dict[str, Any], source: Mapping[str, Any], batch: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    return clean_item(item, str(source["text"]), [str(other["text"]) for other in batch])
 
 
 class ReviewAnalyser:
@@ -282,7 +345,14 @@ class ReviewAnalyser:
         self.context = context
         self.gate = GigaChatGate(llm)
         self.model = llm.model if llm else "offline"
-        self.last_error: str | None = None
+        self.task = BatchTask(
+            REVIEW_SPEC, texts.REVIEWS_SYSTEM, texts.REVIEWS_PROMPT, _check_review, 260, echo_field="text"
+        )
+
+    @property
+    def last_error(self) -> str | None:
+        """The message of the last GigaChat failure, if any."""
+        return self.gate.last_error.message if self.gate.last_error else None
 
     @property
     def llm_note(self) -> str | None:
@@ -306,10 +376,8 @@ class ReviewAnalyser:
             else:
                 pending.append(n)
         pending = await self._from_cache(run, pending)
-        for start in range(0, len(pending), REVIEW_CHUNK):
-            if progress is not None:
-                await progress(len(inputs) - len(pending) + start)
-            await self._ask(run, pending[start : start + REVIEW_CHUNK])
+        if pending and self.gate.open:
+            await self._ask(run, pending, progress)
         for n in range(len(inputs)):
             if n not in run.results:
                 note = run.notes.get(n) or self._fallback_note()
@@ -333,65 +401,45 @@ class ReviewAnalyser:
             raw = cached.get(keys[n])
             if raw is None:
                 left.append(n)
-                continue
-            answer = json.loads(raw)
-            if answer.get("blacklisted"):
-                self._blacklisted(run, n)
             else:
-                run.results[n] = merge(n, run.inputs[n].text, answer, run.rules[n])
+                self._take(run, n, json.loads(raw))
         return left
 
-    def _blacklisted(self, run: _Run, n: int) -> None:
-        rule = run.rules[n]
-        verdict = max(rule.verdict, "needs_review", key=SEVERITY.__getitem__)
-        result = from_rules(n, run.inputs[n].text, replace(rule, verdict=verdict), texts.REVIEWS_NOTE_BLACKLISTED)
-        run.results[n] = result
+    def _take(self, run: _Run, n: int, answer: dict[str, Any]) -> None:
+        """A final decision, fresh or cached: GigaChat's checked answer, a refusal, or "could not help"."""
+        text, rule = run.inputs[n].text, run.rules[n]
+        if answer.get("blacklisted"):
+            verdict = max(rule.verdict, "needs_review", key=SEVERITY.__getitem__)
+            note = texts.REVIEWS_NOTE_BLACKLISTED
+            run.results[n] = from_rules(n, text, replace(rule, verdict=verdict), note)
+        elif answer.get("unhelped"):
+            run.results[n] = from_rules(n, text, rule, texts.REVIEWS_NOTE_UNHELPED)
+        else:
+            run.results[n] = merge(n, text, answer, rule)
 
-    async def _ask(self, run: _Run, chunk: list[int]) -> None:
-        """One call for a chunk; a refused chunk is split to find the text GigaChat will not read."""
-        if not chunk or not self.gate.open or self.gate.llm is None:
-            return
-        items = [{"id": i, "text": run.inputs[n].text[:MAX_TEXT_IN_PROMPT]} for i, n in enumerate(chunk)]
-        prompt = texts.REVIEWS_PROMPT.format(
-            aspects=", ".join(ASPECTS), reasons=", ".join(REVIEW_REASONS), items=json.dumps(items, ensure_ascii=False)
+    async def _ask(self, run: _Run, pending: list[int], progress: Progress | None) -> None:
+        """GigaChat for the reviews the rules and the cache did not settle; every final decision is cached."""
+        inputs = {n: {"text": run.inputs[n].text[:MAX_TEXT_IN_PROMPT]} for n in pending}
+        done_before = len(run.inputs) - len(pending)
+
+        async def report(done: int) -> None:
+            if progress is not None:
+                await progress(done_before + done)
+
+        asker: BatchAsker[int, dict[str, Any]] = BatchAsker(
+            self.gate, self.task, self.context, split_budget=SPLIT_BUDGET
         )
-        try:
-            answer = await self.gate.llm.ask_json(
-                _ReviewAnswer, prompt=prompt, system=texts.REVIEWS_SYSTEM, function_name="analyze_reviews",
-                context=self.context,
-            )  # fmt: skip
-        except LLMError as error:
-            if error.cause == Cause.BLACKLISTED:
-                await self._refused(run, chunk)
-                return
-            log.warning("GigaChat analyze_reviews failed: %s", error.cause.value)
-            self.last_error = error.message
-            self.gate.failed(error)
-            return
-        self.gate.succeeded()
+        outcome: BatchOutcome[int, dict[str, Any]] = await asker.run(inputs, REVIEW_CHUNK, progress=report)
         fresh: dict[str, str] = {}
-        for item in answer.items:
-            if not 0 <= item.id < len(chunk):
-                continue
-            n = chunk[item.id]
-            checked = clean_item(item, run.inputs[n].text)
-            if checked is None or n in run.results:
-                continue
-            run.results[n] = merge(n, run.inputs[n].text, checked, run.rules[n])
+        for n, checked in outcome.results.items():
             fresh[cache_key(self.model, run.inputs[n].text)] = json.dumps(checked, ensure_ascii=False)
+        for n in outcome.refused:
+            fresh[cache_key(self.model, run.inputs[n].text)] = BLACKLISTED
+        for n in outcome.unhelped:
+            fresh[cache_key(self.model, run.inputs[n].text)] = UNHELPED
+        for n in pending:
+            raw = fresh.get(cache_key(self.model, run.inputs[n].text))
+            if raw is not None:
+                self._take(run, n, json.loads(raw))
         if fresh:
             await self.db.cache_put(fresh)
-
-    async def _refused(self, run: _Run, chunk: list[int]) -> None:
-        if len(chunk) == 1:
-            self._blacklisted(run, chunk[0])
-            await self.db.cache_put({cache_key(self.model, run.inputs[chunk[0]].text): '{"blacklisted": true}'})
-            return
-        if run.split_budget < 2:
-            for n in chunk:
-                self._blacklisted(run, n)
-            return
-        run.split_budget -= 2
-        middle = len(chunk) // 2
-        await self._ask(run, chunk[:middle])
-        await self._ask(run, chunk[middle:])

@@ -91,7 +91,7 @@ def usage_recorder(db: Database) -> UsageSink:
             user_id=context.user_id, job_id=context.job_id, purpose=context.purpose, model=usage.model,
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             total_tokens=usage.total_tokens, latency_ms=int(usage.latency_s * 1000),
-            cause=usage.cause.value if usage.cause else None,
+            cause=usage.cause.value if usage.cause else None, precached_tokens=usage.precached_tokens,
         )  # fmt: skip
 
     return record

@@ -173,6 +173,9 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX reviews_status ON reviews (status, id);
     CREATE INDEX reviews_hash ON reviews (text_hash);
     """,
+    """
+    ALTER TABLE llm_usage ADD COLUMN precached_tokens INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 PLACE_COLUMNS = (
@@ -724,27 +727,20 @@ class Database:
     async def record_usage(
         self, *, user_id: int | None, job_id: int | None, purpose: str, model: str,
         prompt_tokens: int, completion_tokens: int, total_tokens: int, latency_ms: int, cause: str | None,
+        precached_tokens: int = 0,
     ) -> None:  # fmt: skip
-        """One GigaChat call's cost."""
+        """One GigaChat call's cost (`precached_tokens`: prompt tokens GigaChat served from its cache)."""
         await self._conn.execute(
             """
             INSERT INTO llm_usage (user_id, job_id, purpose, model, prompt_tokens, completion_tokens,
-                                   total_tokens, latency_ms, cause, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   total_tokens, latency_ms, cause, created_at, precached_tokens)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
-                user_id,
-                job_id,
-                purpose,
-                model,
-                prompt_tokens,
-                completion_tokens,
-                total_tokens,
-                latency_ms,
-                cause,
-                now_iso(),
+                user_id, job_id, purpose, model, prompt_tokens, completion_tokens, total_tokens, latency_ms,
+                cause, now_iso(), precached_tokens,
             ),
-        )
+        )  # fmt: skip
         await self._conn.commit()
 
     async def job_usage(self, job_id: int) -> tuple[int, int]:

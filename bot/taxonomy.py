@@ -271,6 +271,34 @@ class Taxonomy:
             lines.append(f"{top.key}: {top.label}" + (f" — {subs}" if subs else ""))
         return "\n".join(lines)
 
+    def all_keys(self) -> list[str]:
+        """Every key an answer may use: each top key, then its `top/sub` keys, in file order."""
+        keys = []
+        for top in self._tops:
+            keys.append(top.key)
+            keys.extend(sub.full_key for sub in self._subs[top.key])
+        return keys
+
+    def resolve_key(self, value: str) -> tuple[str, str | None] | None:
+        """Read a model's near-miss of a key deterministically; None when it is not one of ours.
+
+        Accepted: the key itself with stray case or spaces («FOOD/Cafe »), other separators
+        («food.cafe», «food > cafe»), a subcategory key alone («cafe»), a Russian label («Кафе»,
+        «Еда / Кафе»). A known top with an unknown subcategory keeps the top.
+        """
+        text = " ".join(value.split()).lower()
+        if not text:
+            return None
+        text = re.sub(r"\s*(?:/|\\|>|:|\.|\s-\s)\s*", "/", text).replace(" ", "_").strip("/")
+        found = self._keys.get(text)
+        if found is None and "/" in text:
+            top, _, sub = text.partition("/")
+            if top in self._subs:
+                found = self._keys.get(f"{top}/{sub}") or (top, None)
+        if found is None:
+            found = self._exact.get(normalize(value))
+        return (found[0], found[1]) if found else None
+
     def describe(self) -> str:
         """Return the tree of labels with keys, in Russian, for the /categories command."""
         lines = [f"Категории (версия {self.version}):"]

@@ -12,7 +12,7 @@ import trustme
 from pydantic import BaseModel, Field
 
 from bot.errors import Cause, InvalidAnswerError, LLMError, LLMUnavailable
-from bot.llm import CallContext, GigaChatClient, Usage, plain_schema
+from bot.llm import CallContext, FunctionSpec, GigaChatClient, Usage, plain_schema
 from tests.conftest import SettingsFactory
 from tests.emulators.gigachat import ChatReply, GigaChatEmulator, tls_server_context
 
@@ -25,6 +25,9 @@ class Place(BaseModel):
 
 class Batch(BaseModel):
     items: list[Place]
+
+
+PLACE_SPEC = FunctionSpec("answer", "Категория места", Place)
 
 
 def client_for(settings_factory: SettingsFactory, sink: list[Usage] | None = None, **kwargs: object) -> GigaChatClient:
@@ -51,7 +54,7 @@ async def test_ask_json_forces_one_function_with_a_plain_schema(
     make_settings: SettingsFactory, gigachat: GigaChatEmulator
 ) -> None:
     async with client_for(make_settings) as client:
-        answer = await client.ask_json(Batch, prompt="Определи категории", function_name="classify")
+        answer = await client.ask_json(Batch, FunctionSpec("classify", "Категории", Batch), prompt="Определи категории")
     assert isinstance(answer, Batch)
     body = gigachat.calls("chat")[0].json
     assert body["function_call"] == {"name": "classify"}
@@ -74,11 +77,15 @@ async def test_invalid_arguments_get_one_repair_attempt(
     gigachat.reply(function_call={"name": "answer", "arguments": {"category": "bar", "confidence": 3}})
     gigachat.reply(function_call={"name": "answer", "arguments": {"category": "food", "confidence": 0.9}})
     async with client_for(make_settings) as client:
-        answer = await client.ask_json(Place, prompt="Кафе «Ромашка»")
+        answer = await client.ask_json(Place, PLACE_SPEC, prompt="Кафе «Ромашка»")
     assert answer.category == "food"
     chats = gigachat.calls("chat")
     assert len(chats) == 2
-    assert "не прошёл проверку" in chats[1].json["messages"][-1]["content"]
+    repair = chats[1].json["messages"]
+    assert "не прошёл проверку" in repair[-1]["content"]
+    # the model sees its own previous call, then that call's "result" saying what was wrong
+    assert repair[-2]["role"] == "assistant" and repair[-2]["function_call"]["arguments"]["confidence"] == 3
+    assert repair[-1]["role"] == "function" and repair[-1]["name"] == "answer"
 
 
 async def test_invalid_twice_is_a_typed_error(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
@@ -86,7 +93,7 @@ async def test_invalid_twice_is_a_typed_error(make_settings: SettingsFactory, gi
     gigachat.reply(function_call=bad, times=2)
     async with client_for(make_settings) as client:
         with pytest.raises(InvalidAnswerError) as info:
-            await client.ask_json(Place, prompt="x")
+            await client.ask_json(Place, PLACE_SPEC, prompt="x")
     assert info.value.cause is Cause.INVALID_ANSWER
     assert len(gigachat.calls("chat")) == 2
 
@@ -96,15 +103,17 @@ async def test_truncated_answer_asks_for_a_shorter_one(
 ) -> None:
     gigachat.reply(function_call={"name": "answer", "arguments": {"category": "food"}}, finish_reason="length")
     async with client_for(make_settings) as client:
-        answer = await client.ask_json(Place, prompt="x")
+        answer = await client.ask_json(Place, PLACE_SPEC, prompt="x")
     assert answer.category in {"food", "culture", "other"}
-    assert "короче" in gigachat.calls("chat")[1].json["messages"][-1]["content"]
+    chats = gigachat.calls("chat")
+    assert len(chats) == 2, "a truncated answer is never taken as it is"
+    assert "короче" in chats[1].json["messages"][-1]["content"]
 
 
 async def test_json_in_text_content_is_accepted(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:
     gigachat.reply(content='Вот ответ: ```json\n{"category": "culture", "confidence": 0.7}\n```')
     async with client_for(make_settings) as client:
-        answer = await client.ask_json(Place, prompt="Музей")
+        answer = await client.ask_json(Place, PLACE_SPEC, prompt="Музей")
     assert answer.category == "culture"
     assert len(gigachat.calls("chat")) == 1
 

@@ -119,6 +119,7 @@ async def test_obscenity_is_never_approved_even_when_it_reaches_the_model(
 
 async def test_answers_are_checked(gigachat: GigaChatEmulator, make_settings: SettingsFactory) -> None:
     text = "Еда вкусная, но обслуживание медленное. Цены высокие для такого района."
+    other = "Были в среду, всё как обычно, без сюрпризов"
     long_summary = "Очень длинный пересказ. " * 30
     gigachat.reply(
         function_call={
@@ -126,10 +127,10 @@ async def test_answers_are_checked(gigachat: GigaChatEmulator, make_settings: Se
             "arguments": {
                 "items": [
                     {
-                        "id": 0,
-                        "sentiment": "mixed",
-                        "score": 3.5,
-                        "rating": 9,
+                        "id": 1,
+                        "echo": "Еда вкусная, но",
+                        "sentiment": "Mixed ",
+                        "rating": 4,
                         "summary": long_summary,
                         "pros": ["еда", "еда", "вкус", "порции", "десерт"],
                         "cons": ["медленно"],
@@ -144,24 +145,11 @@ async def test_answers_are_checked(gigachat: GigaChatEmulator, make_settings: Se
                         "personal_data": ["нет такого"],
                     },
                     {
-                        "id": 1,
+                        "id": 2,
+                        "echo": "Были в среду,",
                         "sentiment": "furious",
-                        "score": -1,
                         "rating": 1,
                         "summary": "x",
-                        "pros": [],
-                        "cons": [],
-                        "aspects": [],
-                        "verdict": "approve",
-                        "reasons": [],
-                        "personal_data": [],
-                    },
-                    {
-                        "id": 7,
-                        "sentiment": "positive",
-                        "score": 1,
-                        "rating": 5,
-                        "summary": "чужой",
                         "pros": [],
                         "cons": [],
                         "aspects": [],
@@ -173,17 +161,22 @@ async def test_answers_are_checked(gigachat: GigaChatEmulator, make_settings: Se
             },
         }
     )
-    inputs = [ReviewInput(text), ReviewInput("Были в среду, всё как обычно, без сюрпризов")]
+    gigachat.reply(function_call={"name": "analyze_reviews", "arguments": {"items": []}})  # the re-ask: nothing
+    inputs = [ReviewInput(text), ReviewInput(other)]
     async with review_service(make_settings()) as service:
         checked, invalid = await service.analyser(CallContext("test")).analyse(inputs)
-    assert checked.source == "llm"
-    assert checked.score == 1.0 and checked.rating == 5
+    assert checked.source == "llm" and checked.sentiment == "mixed"  # stray case repaired
+    assert checked.rating == 4 and 0 < checked.score < 0.5  # the score follows the model's mixed 4 of 5
     assert len(checked.summary) <= 250
     assert checked.pros == ["еда", "вкус", "порции"]
     assert set(checked.aspects) == {"food"} and checked.aspects["food"].evidence == "Еда вкусная"
     assert checked.reasons == ["off_topic"] and checked.verdict == "reject"
     assert checked.masked_text == text
-    assert invalid.source == "rules" and invalid.note  # the invalid item fell back to the rules
+    # the out-of-list sentiment cost that review only; it was asked again, once, alone
+    assert invalid.source == "rules" and invalid.note == texts.REVIEWS_NOTE_UNHELPED
+    chats = gigachat.calls("chat")
+    assert len(chats) == 2 and other in chats[1].json["messages"][-1]["content"]
+    assert text not in chats[1].json["messages"][-1]["content"]
 
 
 async def test_blacklisted_text_needs_review_and_the_rest_of_the_chunk_is_analysed(
@@ -238,10 +231,13 @@ async def test_server_error_is_retried_and_invalid_answers_fall_back(
     async with review_service(make_settings()) as service:
         [ok] = await service.analyser(CallContext("test")).analyse([ReviewInput("Очень вкусно и уютно, приду ещё")])
         assert ok.source == "llm"
-        gigachat.reply(function_call={"name": "analyze_reviews", "arguments": {"nothing": 1}}, times=2)
+        # no items at all, then again after the repair turn, then again when asked once more: the rules
+        gigachat.reply(function_call={"name": "analyze_reviews", "arguments": {"nothing": 1}}, times=3)
+        gigachat.reset_records()
         [fallback] = await service.analyser(CallContext("test")).analyse([ReviewInput("Суп холодный, ждали долго")])
     assert fallback.source == "rules" and fallback.sentiment == "negative"
-    assert fallback.note and "без GigaChat" in fallback.note
+    assert fallback.note == texts.REVIEWS_NOTE_UNHELPED
+    assert len(gigachat.calls("chat")) == 3, "the re-asks are bounded"
 
 
 async def test_offline_says_it_was_made_without_gigachat(make_settings: SettingsFactory) -> None:

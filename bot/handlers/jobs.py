@@ -57,6 +57,8 @@ def summary_text(job: JobRow, outcome: JobOutcome) -> str:
     chart = texts.text_chart(outcome.categories)
     if chart:
         lines.append("<pre>" + escape("\n".join(chart)) + "</pre>")
+    if c.unhelped:
+        lines.append(texts.JOB_UNHELPED.format(count=c.unhelped))
     if outcome.review_rows:
         shown = ", ".join(str(r) for r in outcome.review_rows[:20]) + ("…" if len(outcome.review_rows) > 20 else "")
         lines.append(texts.JOB_CHECK.format(rows=shown))
