@@ -34,7 +34,7 @@ K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
 
 Progress = Callable[[int], Awaitable[None]]
-MAX_SPLIT_DEPTH = 3  # a batch halves at most this many times on truncation or 413
+MAX_SPLIT_DEPTH = 2  # a batch halves at most this many times on truncation or 413
 ECHO_WORDS = 3
 _WORD = re.compile(r"\w+")
 # After these, GigaChat will not work for the rest of the job: say so once and use the rules.
@@ -126,12 +126,14 @@ class BatchOutcome(Generic[K, R]):
     refused: set[K] = field(default_factory=set)  # the content filter refused this very input
     failed: set[K] = field(default_factory=set)  # no answer at all (errors, gate closed): not cacheable
     calls: int = 0
+    answered: int = 0  # calls that got an answer (usable or not)
 
 
 @dataclass
 class _Round(Generic[K, R]):
     good: dict[K, R] = field(default_factory=dict)
-    bad: list[K] = field(default_factory=list)  # answered, unusable
+    bad: list[K] = field(default_factory=list)  # answered, unusable: asked again once
+    final: list[K] = field(default_factory=list)  # answered, unusable even in the smallest batch: not asked again
     refused: list[K] = field(default_factory=list)
     failed: list[K] = field(default_factory=list)
 
@@ -193,27 +195,41 @@ class BatchAsker(Generic[K, R]):
             total.refused |= outcome.refused
             total.failed |= outcome.failed
             total.calls += outcome.calls
+            total.answered += outcome.answered
         return total
 
     async def _batch(self, inputs: Mapping[K, Mapping[str, Any]], keys: list[K]) -> BatchOutcome[K, R]:
+        """One batch: the first ask, one re-ask of what is missing or invalid, then the gate's verdict.
+
+        The batch as a whole counts for the gate: as a success when any item was usable, as one failed
+        call when GigaChat answered but nothing could be used (errors count on their own, per call).
+        """
         outcome: BatchOutcome[K, R] = BatchOutcome()
         first = await self._ask(inputs, keys, outcome, depth=0)
-        outcome.results.update(first.good)
-        outcome.refused.update(first.refused)
-        outcome.failed.update(first.failed)
+        self._settle(outcome, first)
         again = first.bad
         if again and self.gate.open:
             # One re-ask for just what is missing or invalid, in smaller batches than the first.
             size = max(1, math.ceil(len(again) / 2)) if len(again) == len(keys) else len(again)
             for start in range(0, len(again), size):
                 second = await self._ask(inputs, again[start : start + size], outcome, depth=1, repair=False)
-                outcome.results.update(second.good)
+                self._settle(outcome, second)
                 outcome.unhelped.update(second.bad)
-                outcome.refused.update(second.refused)
-                outcome.failed.update(second.failed)
         else:  # GigaChat stopped before the re-ask: nothing final to remember
             outcome.failed.update(again)
+        if outcome.results:
+            self.gate.succeeded()
+        elif outcome.answered:
+            log.warning("GigaChat %s: no usable item in %d answers", self.task.spec.name, outcome.answered)
+            self.gate.failed(InvalidAnswerError(Cause.INVALID_ANSWER, texts.cause_text(Cause.INVALID_ANSWER)))
         return outcome
+
+    @staticmethod
+    def _settle(outcome: BatchOutcome[K, R], part: _Round[K, R]) -> None:
+        outcome.results.update(part.good)
+        outcome.unhelped.update(part.final)
+        outcome.refused.update(part.refused)
+        outcome.failed.update(part.failed)
 
     async def _ask(
         self,
@@ -237,10 +253,11 @@ class BatchAsker(Generic[K, R]):
                 answered, error = None, exc
         if answered is not None:
             return answered
-        if error is None:  # truncated by length: halves, not a partial answer
+        if error is None:  # truncated by length: halves, never a partial answer
             if len(keys) > 1 and depth < MAX_SPLIT_DEPTH:
                 return await self._split(inputs, keys, outcome, depth)
-            error = InvalidAnswerError(Cause.INVALID_ANSWER, texts.LLM_TOO_LONG)
+            log.warning("GigaChat %s: still truncated for %d items", self.task.spec.name, len(keys))
+            return _Round(final=list(keys))
         return await self._failed(inputs, keys, outcome, depth, error)
 
     async def _send(
@@ -270,19 +287,17 @@ class BatchAsker(Generic[K, R]):
                 return None
             items = _items_of(answer.arguments)
         good, bad = self._check(data, keys, items or [])
-        if good:
-            self.gate.succeeded()
-        else:
-            self.gate.failed(InvalidAnswerError(Cause.INVALID_ANSWER, texts.cause_text(Cause.INVALID_ANSWER)))
         return _Round(good=good, bad=bad)
 
     async def _call(
         self, llm: GigaChatClient, messages: list[Messages], max_tokens: int, outcome: BatchOutcome[K, R]
     ) -> FunctionAnswer:
         outcome.calls += 1
-        return await llm.call_function(
+        answer = await llm.call_function(
             self.task.spec, messages, context=self.context, max_tokens=max_tokens, temperature=self.task.temperature
         )
+        outcome.answered += 1
+        return answer
 
     async def _split(
         self, inputs: Mapping[K, Mapping[str, Any]], keys: list[K], outcome: BatchOutcome[K, R], depth: int
@@ -293,6 +308,7 @@ class BatchAsker(Generic[K, R]):
             sub = await self._ask(inputs, part, outcome, depth=depth + 1)
             result.good.update(sub.good)
             result.bad += sub.bad
+            result.final += sub.final
             result.refused += sub.refused
             result.failed += sub.failed
         return result
@@ -319,10 +335,7 @@ class BatchAsker(Generic[K, R]):
             return await self._split(inputs, keys, outcome, depth)
         log.warning("GigaChat %s failed: %s", self.task.spec.name, error.cause.value)
         self.gate.failed(error)
-        if error.cause == Cause.INVALID_ANSWER:
-            result.bad = list(keys)
-        else:
-            result.failed = list(keys)
+        result.failed = list(keys)
         return result
 
     def _check(

@@ -99,7 +99,10 @@ class Catalogue:
         month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         usage = await self.db.usage_by_user(month.isoformat(timespec="seconds"))
         jobs = await self.db.recent_jobs(None, limit=100_000)
+        per_place, per_review = await self.db.tokens_per_item(month.isoformat(timespec="seconds"))
         return {
+            "tokens_per_place": per_place,
+            "tokens_per_review": per_review,
             "places": sum(c for _, c in counts),
             "categories": [(self.taxonomy.label(k or "other"), c) for k, c in counts],
             "jobs": len(jobs),

@@ -28,7 +28,8 @@ from bot.rules import guess_category
 from bot.storage import PLACE_COLUMNS, Database, JobRow, now_iso
 from bot.taxonomy import CategoryMatch, Taxonomy
 
-BATCH = 200
+BATCH = 200  # rows per committed step with one GigaChat stream
+MAX_BATCH = 1000  # with several streams a step is larger, so enough calls are in flight together
 Describe = Literal["empty", "all", "none"]
 
 
@@ -165,6 +166,7 @@ class ImportJob:
         self.stop = stop or asyncio.Event()
         context = CallContext("import", job.user_id, job.id, session=f"places-bot-job-{job.id}")
         self.enricher = Enricher(db, llm, taxonomy, context)
+        self.batch_size = min(MAX_BATCH, BATCH * max(1, llm.streams // 2)) if llm else BATCH
         self.counters = Counters.from_json(job.counters)
         self.seen = _Seen()
         self.processed = job.processed
@@ -217,7 +219,7 @@ class ImportJob:
 
     def _prepare(self, rows: Iterator[tuple[int, list[CellValue]]], done: set[int]) -> _Prepared | None:
         """Read the next batch and do everything that needs neither the catalogue nor GigaChat."""
-        batch = list(islice(rows, BATCH))
+        batch = list(islice(rows, self.batch_size))
         if not batch:
             return None
         prepared = _Prepared(size=sum(1 for number, _ in batch if number not in done))

@@ -763,6 +763,29 @@ class Database:
         ) as cursor:
             return [(r[0], int(r[1]), int(r[2])) for r in await cursor.fetchall()]
 
+    async def tokens_per_item(self, since: str) -> tuple[float | None, float | None]:
+        """Tokens per imported place and per analysed review since a moment (None when there were none)."""
+        async with self._conn.execute(
+            """
+            SELECT
+              (SELECT coalesce(sum(total_tokens), 0) FROM llm_usage
+                WHERE created_at >= :since AND purpose IN ('import', 'mapping')),
+              (SELECT coalesce(sum(coalesce(json_extract(counters, '$.imported'), 0)
+                                   + coalesce(json_extract(counters, '$.updated'), 0)), 0)
+                 FROM jobs WHERE kind = 'places' AND created_at >= :since),
+              (SELECT coalesce(sum(total_tokens), 0) FROM llm_usage
+                WHERE created_at >= :since AND purpose IN ('review', 'reviews_file', 'review_cli')),
+              (SELECT count(*) FROM reviews WHERE created_at >= :since)
+            """,
+            {"since": since},
+        ) as cursor:
+            row = await cursor.fetchone()
+        place_tokens, places, review_tokens, reviews = row if row else (0, 0, 0, 0)
+        return (
+            round(place_tokens / places, 1) if places else None,
+            round(review_tokens / reviews, 1) if reviews else None,
+        )
+
     async def unfinished_jobs(self) -> list[JobRow]:
         """Telegram jobs that were running or queued when the process stopped (CLI jobs have chat 0)."""
         async with self._conn.execute(

@@ -184,6 +184,7 @@ async def test_catalogue_commands(tmp_path: Path) -> None:
 
         stats = await h.command(ADMIN, "stats")
         assert "Мест в каталоге: 2" in stats.params["text"]
+        assert "Токенов на загруженное место:" in stats.params["text"]  # descriptions were asked of GigaChat
         refused = await h.command(MANAGER, "stats")
         assert "Не знаю такой команды" in refused.params["text"] or "только" in refused.params["text"]
         categories = await h.command(MANAGER, "categories")

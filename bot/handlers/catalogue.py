@@ -124,6 +124,10 @@ async def cmd_stats(message: Message, catalogue: Catalogue, db: Database) -> Non
         lines.append(texts.STATS_USAGE_LINE.format(who=who, calls=calls, tokens=tokens))
     if not stats["usage"]:
         lines.append(texts.STATS_NO_USAGE)
+    if stats["tokens_per_place"] is not None:
+        lines.append(texts.STATS_TOKENS_PER_PLACE.format(tokens=stats["tokens_per_place"]))
+    if stats["tokens_per_review"] is not None:
+        lines.append(texts.STATS_TOKENS_PER_REVIEW.format(tokens=stats["tokens_per_review"]))
     await message.answer("\n".join(lines))
 
 
