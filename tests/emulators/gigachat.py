@@ -5,6 +5,13 @@ The emulator is an aiohttp server bound to 127.0.0.1 that answers the requests t
 every request, tracks how many requests were in flight at once and can be scripted with faults,
 latency and canned chat answers.
 
+It counts like the real service: prompt tokens include the ``functions`` definitions of the request;
+a request with an ``X-Session-ID`` header reports ``usage.precached_prompt_tokens`` for the prefix
+(functions first, then messages, in whole units) it shares with an earlier answered request of the
+same session and model. Every answer carries an ``x-request-id`` header (the client's
+``X-Request-ID`` or a fresh uuid4), and models listed in ``no_function_models`` answer 422 to a
+request with functions.
+
 Typical use::
 
     async with GigaChatEmulator() as emu:
@@ -18,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import inspect
 import json
 import math
@@ -26,7 +34,7 @@ import ssl
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
@@ -123,6 +131,9 @@ class RecordedRequest:
     finished: float | None  # time.monotonic() when the handler finished (None while in flight)
     status: int | None  # HTTP status answered (None while in flight or if the client went away)
     endpoint: str  # "oauth" | "chat" | "models" | "tokens" | "balance" | "other"
+    request_id: str | None = None  # the x-request-id answered (the client's X-Request-ID or a fresh uuid4)
+    session_id: str | None = None  # the client's X-Session-ID, if any
+    usage: dict[str, int] | None = None  # the usage of an answered chat request
 
     @property
     def duration(self) -> float | None:
@@ -370,8 +381,13 @@ class GigaChatEmulator:
         balance: Sequence[tuple[str, float]] | None = None,
         latency: float = 0.0,
         ssl_context: ssl.SSLContext | None = None,
+        no_function_models: Collection[str] = (),
     ) -> None:
         self.models: list[tuple[str, str]] = list(DEFAULT_MODELS if models is None else models)
+        # Chat models that answer 422 to a request with functions (added to ``models`` when missing).
+        self.no_function_models: frozenset[str] = frozenset(no_function_models)
+        known = self._model_ids()
+        self.models += [(model_id, "chat") for model_id in sorted(self.no_function_models) if model_id not in known]
         self.valid_keys = valid_keys
         self.token_ttl_s = token_ttl_s
         self.expires_in_seconds = expires_in_seconds
@@ -381,6 +397,7 @@ class GigaChatEmulator:
         self.ssl_context = ssl_context
 
         self.requests: list[RecordedRequest] = []
+        self.request_ids: list[str] = []  # x-request-id of every answer, in order
         self.in_flight = 0
         self.in_flight_total = 0
         self.max_in_flight = 0
@@ -391,6 +408,7 @@ class GigaChatEmulator:
         self._tokens: dict[str, float] = {}  # token -> expiry (time.time())
         self._script: list[_Scripted] = []
         self._replies: deque[ChatReply] = deque()
+        self._session_prefixes: dict[str, set[bytes]] = {}  # session id -> digests of answered prompt prefixes
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
@@ -452,14 +470,20 @@ class GigaChatEmulator:
         return [r for r in self.requests if r.endpoint == endpoint]
 
     @property
+    def failed_request_ids(self) -> list[str]:
+        """x-request-id of the recorded requests answered with an HTTP error (status >= 400), in order."""
+        return [r.request_id for r in self.requests if (r.status or 0) >= 400 and r.request_id is not None]
+
+    @property
     def issued_tokens(self) -> list[str]:
         """Tokens issued so far that are still valid."""
         now = time.time()
         return [token for token, expiry in self._tokens.items() if expiry > now]
 
     def reset_records(self) -> None:
-        """Forget recorded requests and in-flight peaks (scripts and tokens are kept)."""
+        """Forget recorded requests, issued request ids and in-flight peaks (scripts, tokens, caches are kept)."""
         self.requests.clear()
+        self.request_ids.clear()
         self.max_in_flight = self.in_flight
         self.max_in_flight_total = self.in_flight_total
 
@@ -504,6 +528,10 @@ class GigaChatEmulator:
         """Drop every queued fault, delay and canned reply."""
         self._script.clear()
         self._replies.clear()
+
+    def clear_prefix_cache(self) -> None:
+        """Forget every session's cached prompt prefixes."""
+        self._session_prefixes.clear()
 
     def expire_tokens(self) -> None:
         """Invalidate every token issued so far (the API answers 401 until the client re-auths)."""
@@ -584,6 +612,8 @@ class GigaChatEmulator:
             finished=None,
             status=None,
             endpoint=endpoint,
+            request_id=headers.get("x-request-id") or str(uuid.uuid4()),
+            session_id=headers.get("x-session-id") or None,
         )
         self.requests.append(recorded)
         return recorded
@@ -600,6 +630,12 @@ class GigaChatEmulator:
         try:
             recorded = await self._record(request, endpoint)
             response = await self._respond(request, endpoint, recorded)
+            if "x-request-id" not in response.headers:
+                response.headers["x-request-id"] = recorded.request_id or str(uuid.uuid4())
+            if recorded.session_id is not None and "x-session-id" not in response.headers:
+                response.headers["x-session-id"] = recorded.session_id
+            recorded.request_id = response.headers["x-request-id"]
+            self.request_ids.append(recorded.request_id)
             recorded.status = response.status
             return response
         finally:
@@ -732,6 +768,8 @@ class GigaChatEmulator:
         functions = body.get("functions")
         if functions is not None:
             self._validate_functions(functions)
+            if functions and model in self.no_function_models:
+                raise _ApiError(422, f"Model {model} does not support functions")
 
         if self.latency > 0:
             await asyncio.sleep(self.latency)
@@ -749,21 +787,58 @@ class GigaChatEmulator:
             message["function_call"] = fc
             message["functions_state_id"] = str(uuid.uuid4())
             completion_text += json.dumps(fc, ensure_ascii=False)
-        prompt_tokens = sum(estimate_tokens(self._message_text(m)) for m in messages)
+        units = self._prompt_units(model, functions, messages)
+        prompt_tokens = sum(tokens for _, tokens in units)
         completion_tokens = estimate_tokens(completion_text)
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        if recorded.session_id is not None:
+            usage["precached_prompt_tokens"] = self._cache_prefixes(recorded.session_id, units)
+        recorded.usage = dict(usage)
         return web.json_response(
             {
                 "choices": [{"message": message, "index": 0, "finish_reason": answer.finish_reason}],
                 "created": int(time.time()),
                 "model": model,
                 "object": "chat.completion",
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                },
+                "usage": usage,
             }
         )
+
+    @classmethod
+    def _prompt_units(cls, model: str, functions: Any, messages: list[Any]) -> list[tuple[bytes, int]]:
+        """(digest of the prompt up to and including this unit, tokens of the unit): functions, then messages.
+
+        The digests chain (each covers the model and every unit before it), so equal digests mean
+        equal prefixes.
+        """
+        texts: list[tuple[str, int]] = []
+        if functions:
+            definition = json.dumps(functions, ensure_ascii=False)
+            texts.append((definition, estimate_tokens(definition)))
+        for message in messages:
+            key = json.dumps(message, ensure_ascii=False, sort_keys=True)
+            texts.append((key, estimate_tokens(cls._message_text(message))))
+        digest = hashlib.sha256(model.encode()).digest()
+        units: list[tuple[bytes, int]] = []
+        for text, tokens in texts:
+            digest = hashlib.sha256(digest + text.encode()).digest()
+            units.append((digest, tokens))
+        return units
+
+    def _cache_prefixes(self, session_id: str, units: list[tuple[bytes, int]]) -> int:
+        """Tokens of the longest prefix shared with an earlier answered request of the session; remember this one."""
+        seen = self._session_prefixes.setdefault(session_id, set())
+        precached = 0
+        for digest, tokens in units:
+            if digest not in seen:
+                break
+            precached += tokens
+        seen.update(digest for digest, _ in units)
+        return precached
 
     @staticmethod
     def _message_text(message: Any) -> str:

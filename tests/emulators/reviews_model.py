@@ -1,21 +1,32 @@
 """A stand-in "model" for the GigaChat emulator that answers the bot's review calls.
 
-`analyze_reviews`: one item per review it was given, with a crude sentiment from a few words, a
-summary, pros and cons, aspects with verbatim evidence and — on purpose — a careless verdict:
-`approve` with no reasons unless told otherwise, so tests can show that the rules still reject
-obscenity, contacts and ads "whatever the model says". Texts containing a word of `blacklist`
-get `finish_reason: "blacklist"` for the whole call, like GigaChat's censor. `summarize_place`
-returns two sentences built from the digests. Counts calls and items per function.
+`analyze_reviews`: one item per review it was given (echoing the first three words of its text),
+with a crude sentiment from a few words, a rating, a summary, pros and cons, aspects with verbatim
+evidence and — on purpose — a careless verdict: `approve` with no reasons unless told otherwise, so
+tests can show that the rules still reject obscenity, contacts and ads "whatever the model says".
+Texts containing a word of `blacklist` get `finish_reason: "blacklist"` for the whole call, like
+GigaChat's censor. `summarize_place` returns two sentences built from the digests. Counts calls and
+items per function.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from typing import Any
 
+from tests.emulators.contract import data_of, echo_of, forced_function, function_reply
 from tests.emulators.gigachat import ChatReply
+
+__all__ = [
+    "CLEAN_REVIEWS",
+    "NAMES",
+    "PLACES",
+    "ReviewsModel",
+    "analyse",
+    "data_of",
+    "sample_reviews",
+]
 
 POSITIVE = ("вкусн", "уютн", "отличн", "прекрасн", "вежлив", "понрав", "чист", "рекоменд", "интересн")
 NEGATIVE = ("ужасн", "грязн", "хам", "невкусн", "долго", "дорого", "холодн", "медленн", "плох")
@@ -28,18 +39,8 @@ ASPECT_WORDS = {
     "rooms": ("номер", "кроват"),
     "exhibits": ("экспозиц", "выставк", "экспонат"),
 }
-
-
-def data_of(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The JSON list after «Данные:» in the newest user message that has one."""
-    for message in reversed(body["messages"]):
-        if message["role"] == "user" and "Данные:\n" in message["content"]:
-            try:
-                data = json.loads(message["content"].split("Данные:\n", 1)[1])
-            except ValueError:
-                return []
-            return data if isinstance(data, list) else []
-    return []
+SUMMARY = "Гость делится впечатлениями о месте."
+PLACE_SUMMARY = "Гости оставили отзывы о месте. Чаще всего пишут о еде и обслуживании."
 
 
 def _sentence_with(text: str, word: str) -> str:
@@ -52,19 +53,19 @@ def _sentence_with(text: str, word: str) -> str:
 
 
 def analyse(item: dict[str, Any], verdict: str) -> dict[str, Any]:
-    """A deterministic, careless 'model' answer for one review."""
+    """A deterministic, careless 'model' answer for one review (no score: the bot derives it)."""
     text = str(item["text"])
     lowered = text.lower()
     positive = len(re.findall(r"\b(?:" + "|".join(POSITIVE) + ")", lowered))
     negative = len(re.findall(r"\b(?:" + "|".join(NEGATIVE) + ")", lowered))
     if positive and negative:
-        sentiment, score = "mixed", 0.0
+        sentiment, rating = "mixed", 3
     elif positive:
-        sentiment, score = "positive", 0.8
+        sentiment, rating = "positive", 5
     elif negative:
-        sentiment, score = "negative", -0.8
+        sentiment, rating = "negative", 1
     else:
-        sentiment, score = "neutral", 0.0
+        sentiment, rating = "neutral", 3
     aspects = []
     for name, words in ASPECT_WORDS.items():
         word = next((w for w in words if w in lowered), None)
@@ -75,8 +76,8 @@ def analyse(item: dict[str, Any], verdict: str) -> dict[str, Any]:
     pros = [a["evidence"] for a in aspects if a["polarity"] == "positive"]
     cons = [a["evidence"] for a in aspects if a["polarity"] == "negative"]
     return {
-        "id": item["id"], "sentiment": sentiment, "score": score, "rating": round(3 + 2 * score),
-        "summary": "Гость делится впечатлениями о месте." if len(text.split()) >= 4 else "мало данных",
+        "id": item["id"], "echo": echo_of(text), "sentiment": sentiment, "rating": rating,
+        "summary": SUMMARY if len(text.split()) >= 4 else "мало данных",
         "pros": pros[:3], "cons": cons[:3], "aspects": aspects, "verdict": verdict, "reasons": [],
         "personal_data": [],
     }  # fmt: skip
@@ -92,22 +93,17 @@ class ReviewsModel:
         self.items_seen: Counter[str] = Counter()
 
     def __call__(self, body: dict[str, Any]) -> ChatReply:
-        call = body.get("function_call")
-        function = call.get("name") if isinstance(call, dict) else None
+        function = forced_function(body)
         self.calls[function or "text"] += 1
         if function == "analyze_reviews":
-            items = data_of(body)
+            items = [item for item in data_of(body) if isinstance(item, dict) and "id" in item]
             self.items_seen[function] += len(items)
             if any(word in str(item.get("text", "")).lower() for item in items for word in self.blacklist):
                 return ChatReply(content="", finish_reason="blacklist")
-            answer = {"items": [analyse(item, self.verdict) for item in items]}
-            return ChatReply(function_call={"name": function, "arguments": answer}, finish_reason="function_call")
+            return function_reply(function, {"items": [analyse(item, self.verdict) for item in items]})
         if function == "summarize_place":
-            items = data_of(body)
-            self.items_seen[function] += len(items)
-            summary = "Гости оставили отзывы о месте. Чаще всего пишут о еде и обслуживании."
-            arguments = {"summary": summary}
-            return ChatReply(function_call={"name": function, "arguments": arguments}, finish_reason="function_call")
+            self.items_seen[function] += len(data_of(body))
+            return function_reply(function, {"summary": PLACE_SUMMARY})
         return ChatReply(content="Работает.")
 
 
