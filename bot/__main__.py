@@ -6,17 +6,16 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot import texts
 from bot.config import Settings, check_token, load_settings
 from bot.diagnose import run_diagnose
-from bot.errors import ConfigError, LLMUnavailable, UserFacingError
-from bot.llm import GigaChatClient
+from bot.errors import ConfigError, UserFacingError
 from bot.logs import setup_logging
 from bot.places import plan_file
+from bot.services import open_services
 from bot.storage import Database
 from bot.users import Role, UserService
 
@@ -59,26 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@asynccontextmanager
-async def open_llm(settings: Settings, offline: bool) -> AsyncIterator[GigaChatClient | None]:
-    """The GigaChat client for CLI commands, or None offline / without a key."""
-    if offline:
-        yield None
-        return
-    try:
-        client = GigaChatClient.from_settings(settings)
-    except LLMUnavailable:
-        yield None
-        return
-    async with client:
-        yield client
-
-
 async def cmd_mapping(settings: Settings, args: argparse.Namespace) -> int:
     """Show how a file's columns map to our fields."""
     path: Path = args.file
-    async with Database.open(settings.database_path) as db, open_llm(settings, args.offline) as llm:
-        plan = await plan_file(path, original_name=path.name, settings=settings, db=db, llm=llm, sheet=args.sheet)
+    # The same services as the bot: every GigaChat call lands in llm_usage, under the same limit.
+    async with open_services(settings, offline=args.offline) as services:
+        plan = await plan_file(
+            path, original_name=path.name, settings=settings, db=services.db, llm=services.llm, sheet=args.sheet
+        )
     if args.json:
         print(json.dumps(plan.to_json(), ensure_ascii=False, indent=2))
         return 0

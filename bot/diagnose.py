@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
 import certifi
+from dotenv import dotenv_values
+from gigachat.models import Messages, MessagesRole
+from pydantic import AliasChoices, BaseModel, Field
 
 from bot import texts
 from bot.config import KNOWN_SCOPES, Settings
 from bot.credentials import Credentials, mask_client_id, resolve_credentials
 from bot.errors import Cause, LLMError
-from bot.llm import GigaChatClient
+from bot.llm import CallContext, FunctionSpec, GigaChatClient
 
 Status = Literal["ok", "warn", "fail", "skip"]
 KNOWN_MODELS = ("GigaChat", "GigaChat-Pro", "GigaChat-Max", "GigaChat-2", "GigaChat-2-Pro", "GigaChat-2-Max")
@@ -28,6 +33,14 @@ CREDENTIAL_VARS = (
     "GIGACHAT_CLIENT_ID",
     "GIGACHAT_CLIENT_SECRET",
 )
+DIAGNOSE = CallContext("diagnose")
+
+
+class _Ping(BaseModel):
+    reply: str = Field(description=texts.DIAG_PING_FIELD)
+
+
+PING = FunctionSpec("ping", texts.DIAG_PING_DESCRIPTION, _Ping)
 
 
 @dataclass(frozen=True)
@@ -96,8 +109,34 @@ def resolve_from(settings: Settings) -> Credentials:
 # --- offline ---------------------------------------------------------------------------------
 
 
-def check_variables(settings: Settings, creds: Credentials) -> Check:
-    """Say which credential variables are set and which one wins."""
+def _bot_variables() -> set[str]:
+    names: set[str] = set()
+    for name, info in Settings.model_fields.items():
+        names.add(name.upper())
+        if isinstance(info.validation_alias, AliasChoices):
+            names |= {str(choice).upper() for choice in info.validation_alias.choices}
+    return names
+
+
+def ignored_variables(environ: Mapping[str, str], env_file: Path | None = Path(".env")) -> list[str]:
+    """GIGACHAT_* variables the bot does not read (the SDK's own ones): names only, never values."""
+    names = set(environ)
+    if env_file is not None and env_file.is_file():
+        names |= set(dotenv_values(env_file))
+    known = _bot_variables()
+    return sorted(n for n in names if n.upper().startswith("GIGACHAT_") and n.upper() not in known)
+
+
+def check_variables(settings: Settings, creds: Credentials, ignored: list[str] | None = None) -> Check:
+    """Say which credential variables are set and which one wins; warn about variables the bot ignores."""
+    check = _credential_variables(settings, creds)
+    if not ignored:
+        return check
+    note = texts.DIAG_ENV_IGNORED.format(names=", ".join(ignored))
+    return replace(check, status="warn", detail=f"{check.detail}. {note}", fix=texts.DIAG_ENV_IGNORED_FIX)
+
+
+def _credential_variables(settings: Settings, creds: Credentials) -> Check:
     values = {
         "GIGACHAT_CREDENTIALS": settings.secret("gigachat_credentials"),
         "GIGACHAT_API_KEY": settings.secret("gigachat_api_key"),
@@ -151,10 +190,17 @@ def check_model(settings: Settings) -> Check:
     """Check the model name looks like a GigaChat model."""
     model = settings.gigachat_model
     title = texts.DIAG_TITLES["model"]
+    if is_embeddings(model):
+        return _fail("model", title, Cause.EMBEDDINGS_MODEL, texts.DIAG_MODEL_EMBEDDINGS.format(model=model))
     base = model.removesuffix("-preview")
     if base in KNOWN_MODELS:
         return Check("model", "ok", title, model)
     return Check("model", "warn", title, texts.DIAG_MODEL_UNKNOWN.format(model=model, known=", ".join(KNOWN_MODELS)))
+
+
+def is_embeddings(model: str) -> bool:
+    """Tell an embeddings model (it has no chat) by its name."""
+    return "embed" in model.lower()
 
 
 def check_ssl(settings: Settings) -> Check:
@@ -179,6 +225,8 @@ def check_ca_bundle(settings: Settings) -> Check:
     """Check the CA bundle file exists and parses as PEM; look for the Russian Trusted Root CA."""
     title = texts.DIAG_TITLES["ca_bundle"]
     path = settings.gigachat_ca_bundle_file
+    if path is not None and not settings.gigachat_verify_ssl:  # the client does not load it then
+        return Check("ca_bundle", "skip", title, texts.DIAG_CA_UNUSED.format(path=path))
     if path is None:
         if not settings.gigachat_verify_ssl:
             return Check("ca_bundle", "skip", title, texts.DIAG_CA_NOT_NEEDED)
@@ -231,7 +279,7 @@ def check_versions() -> Check:
 def offline_checks(settings: Settings, creds: Credentials) -> list[Check]:
     """Run every check that needs no network."""
     return [
-        check_variables(settings, creds),
+        check_variables(settings, creds, ignored_variables(os.environ)),
         check_credentials(creds),
         check_client_id(creds),
         check_scope(settings),
@@ -248,78 +296,100 @@ def offline_checks(settings: Settings, creds: Credentials) -> list[Check]:
 ClientFactory = Callable[..., GigaChatClient]
 
 
-def _error_check(id_: str, error: LLMError, extra: str = "") -> Check:
-    detail = error.message + (f" {extra}" if extra else "")
-    return Check(id_, "fail", texts.DIAG_TITLES[id_], detail, error.fix, error.cause)
+def _error_check(id_: str, error: LLMError, shared: bool = False) -> Check:
+    if shared and error.cause == Cause.RATE_LIMITED:  # the bot's own jobs hold the stream: not a fault
+        return Check(id_, "warn", texts.DIAG_TITLES[id_], texts.DIAG_BUSY, texts.DIAG_BUSY_FIX, error.cause)
+    return Check(id_, "fail", texts.DIAG_TITLES[id_], error.message, error.fix, error.cause)
 
 
 def _skip(id_: str, why: str) -> Check:
     return Check(id_, "skip", texts.DIAG_TITLES[id_], why)
 
 
-async def live_checks(settings: Settings, creds: Credentials) -> list[Check]:
-    """Talk to GigaChat: token, models, a test completion, balance; try other hosts on failure."""
-    ids = ("oauth", "models", "completion", "balance")
+@asynccontextmanager
+async def _client(
+    settings: Settings, creds: Credentials, shared: GigaChatClient | None
+) -> AsyncIterator[GigaChatClient]:
+    """The running bot's own client (its concurrency limit included), or a fresh one closed after."""
+    if shared is not None:
+        yield shared
+        return
+    async with GigaChatClient(settings, creds, max_retries=0) as client:
+        yield client
+
+
+async def live_checks(settings: Settings, creds: Credentials, client: GigaChatClient | None = None) -> list[Check]:
+    """Talk to GigaChat: token, models, a test completion, a function call, balance; try other hosts on failure.
+
+    ``client`` is the running bot's shared client: diagnose then waits its turn under the same limit, and a
+    429 means the bot's own work holds the stream (a warning). Calls are never retried here.
+    """
+    ids = ("oauth", "models", "completion", "functions", "balance")
     if not creds.usable or settings.gigachat_scope not in KNOWN_SCOPES:
         return [_skip(i, texts.DIAG_SKIP_CONFIG) for i in ids]
-    async with GigaChatClient(settings, creds, max_retries=0) as client:
+    shared = client is not None
+    async with _client(settings, creds, client) as llm:
         try:
-            token = await client.fetch_token()
+            token = await llm.fetch_token()
         except LLMError as error:
-            return [_error_check("oauth", error), *(_skip(i, texts.DIAG_SKIP_NO_TOKEN) for i in ids[1:])]
+            return [_error_check("oauth", error, shared), *(_skip(i, texts.DIAG_SKIP_NO_TOKEN) for i in ids[1:])]
         stamp = token.expires_at.strftime("%H:%M:%S %d.%m.%Y")
-        checks = [
-            Check(
-                "oauth",
-                "ok",
-                texts.DIAG_TITLES["oauth"],
-                texts.DIAG_TOKEN_OK.format(s=token.latency_s, until=stamp),
-            )
-        ]
-        models_check = await _check_models(client, settings.gigachat_model)
+        detail = texts.DIAG_TOKEN_OK.format(s=token.latency_s, until=stamp)
+        checks = [Check("oauth", "ok", texts.DIAG_TITLES["oauth"], detail)]
+        models_check = await _check_models(llm, settings.gigachat_model, shared)
         checks.append(models_check)
         if models_check.cause in HOST_LEVEL or (models_check.status == "fail" and "404" in models_check.detail):
             checks.append(await _try_other_hosts(settings, creds))
-        if models_check.status == "fail" and models_check.cause != Cause.MODEL_NOT_FOUND:
-            checks += [_skip("completion", texts.DIAG_SKIP_API), _skip("balance", texts.DIAG_SKIP_API)]
-            return checks
-        if models_check.cause == Cause.MODEL_NOT_FOUND:
-            checks.append(_skip("completion", texts.DIAG_SKIP_MODEL))
-        else:
-            checks.append(await _check_completion(client))
-        checks.append(await _check_balance(client))
+        if models_check.status == "fail" and models_check.cause not in (Cause.MODEL_NOT_FOUND, Cause.EMBEDDINGS_MODEL):
+            return checks + [_skip(i, texts.DIAG_SKIP_API) for i in ("completion", "functions", "balance")]
+        checks += await _chat_checks(llm, settings.gigachat_model, models_check, shared)
+        checks.append(await _check_balance(llm, shared))
     return checks
 
 
-async def _check_models(client: GigaChatClient, model: str) -> Check:
+async def _chat_checks(client: GigaChatClient, model: str, models_check: Check, shared: bool) -> list[Check]:
+    """The text check, then one forced function call; neither on a model that cannot chat."""
+    if models_check.cause == Cause.MODEL_NOT_FOUND:
+        why = texts.DIAG_SKIP_MODEL
+    elif models_check.cause == Cause.EMBEDDINGS_MODEL or is_embeddings(model):
+        why = texts.DIAG_SKIP_EMBEDDINGS
+    elif models_check.cause == Cause.RATE_LIMITED:
+        why = texts.DIAG_SKIP_BUSY
+    else:
+        completion = await _check_completion(client, shared)
+        if completion.status == "ok":
+            return [completion, await _check_functions(client, shared)]
+        why = texts.DIAG_SKIP_BUSY if completion.cause == Cause.RATE_LIMITED else texts.DIAG_SKIP_COMPLETION
+        return [completion, _skip("functions", why)]
+    return [_skip("completion", why), _skip("functions", why)]
+
+
+async def _check_models(client: GigaChatClient, model: str, shared: bool = False) -> Check:
     title = texts.DIAG_TITLES["models"]
     try:
         models = await client.list_models()
     except LLMError as error:
-        return _error_check("models", error)
+        return _error_check("models", error, shared)
     chat_models = [m.id for m in models if m.type == "chat"] or [m.id for m in models]
     listed = ", ".join(chat_models)
-    if model in {m.id for m in models}:
+    types = {m.id: m.type for m in models}
+    if types.get(model) == "embedder":
+        return _fail("models", title, Cause.EMBEDDINGS_MODEL, texts.DIAG_MODEL_EMBEDDINGS.format(model=model))
+    if model in types:
         return Check("models", "ok", title, texts.DIAG_MODELS_OK.format(model=model, models=listed))
     cause = Cause.MODEL_NOT_FOUND
     detail = texts.DIAG_MODELS_MISSING.format(model=model, models=listed)
-    return Check(
-        "models",
-        "fail",
-        title,
-        detail,
-        texts.DIAG_MODELS_FIX.format(first=chat_models[0] if chat_models else "GigaChat"),
-        cause,
-    )
+    fix = texts.DIAG_MODELS_FIX.format(first=chat_models[0] if chat_models else "GigaChat")
+    return Check("models", "fail", title, detail, fix, cause)
 
 
-async def _check_completion(client: GigaChatClient) -> Check:
+async def _check_completion(client: GigaChatClient, shared: bool = False) -> Check:
     title = texts.DIAG_TITLES["completion"]
     started = time.monotonic()
     try:
-        answer = await client.complete(texts.DIAG_PROMPT, max_tokens=16)
+        answer = await client.complete(texts.DIAG_PROMPT, max_tokens=16, context=DIAGNOSE, retries=0)
     except LLMError as error:
-        return _error_check("completion", error)
+        return _error_check("completion", error, shared)
     latency = time.monotonic() - started
     reply = " ".join(answer.text.split())[:60]
     detail = texts.DIAG_COMPLETION_OK.format(
@@ -328,25 +398,34 @@ async def _check_completion(client: GigaChatClient) -> Check:
     return Check("completion", "ok", title, detail)
 
 
-async def _check_balance(client: GigaChatClient) -> Check:
+async def _check_functions(client: GigaChatClient, shared: bool = False) -> Check:
+    """One forced call of a tiny function: every structured answer of the bot goes this way."""
+    title = texts.DIAG_TITLES["functions"]
+    started = time.monotonic()
+    messages = [Messages(role=MessagesRole.USER, content=texts.DIAG_PING_PROMPT)]
+    try:
+        answer = await client.call_function(PING, messages, context=DIAGNOSE, max_tokens=64, retries=0)
+    except LLMError as error:
+        return _error_check("functions", error, shared)
+    if answer.message.function_call is None:
+        cause = Cause.FUNCTIONS_UNSUPPORTED
+        return Check("functions", "warn", title, texts.DIAG_FUNCTIONS_TEXT, texts.cause_fix(cause), cause)
+    return Check("functions", "ok", title, texts.DIAG_FUNCTIONS_OK.format(s=time.monotonic() - started))
+
+
+async def _check_balance(client: GigaChatClient, shared: bool = False) -> Check:
     title = texts.DIAG_TITLES["balance"]
     try:
         balance = await client.balance()
     except LLMError as error:
-        return _error_check("balance", error)
+        return _error_check("balance", error, shared)
     if balance is None:
         return Check("balance", "skip", title, texts.DIAG_BALANCE_POSTPAID)
     parts = ", ".join(f"{usage}: {value:,.0f}".replace(",", " ") for usage, value in balance)
     if balance and all(value <= 0 for _, value in balance):
         cause = Cause.PAYMENT_REQUIRED
-        return Check(
-            "balance",
-            "warn",
-            title,
-            texts.DIAG_BALANCE_EMPTY.format(parts=parts),
-            texts.cause_fix(cause),
-            cause,
-        )
+        detail = texts.DIAG_BALANCE_EMPTY.format(parts=parts)
+        return Check("balance", "warn", title, detail, texts.cause_fix(cause), cause)
     return Check("balance", "ok", title, parts or texts.DIAG_BALANCE_NONE)
 
 
@@ -363,23 +442,17 @@ async def _try_other_hosts(settings: Settings, creds: Credentials) -> Check:
                 continue
         fix = texts.DIAG_FALLBACK_FIX.format(url=url)
         return Check("fallback_host", "warn", title, texts.DIAG_FALLBACK_WORKS.format(url=url), fix, Cause.NETWORK)
-    return Check(
-        "fallback_host",
-        "fail",
-        title,
-        texts.DIAG_FALLBACK_FAILED.format(urls=", ".join(others)),
-        None,
-        Cause.NETWORK,
-    )
+    detail = texts.DIAG_FALLBACK_FAILED.format(urls=", ".join(others))
+    return Check("fallback_host", "fail", title, detail, None, Cause.NETWORK)
 
 
-async def run_diagnose(settings: Settings, *, offline: bool = False) -> Report:
-    """Run the offline checks and, unless offline, the live ones."""
+async def run_diagnose(settings: Settings, *, offline: bool = False, client: GigaChatClient | None = None) -> Report:
+    """Run the offline checks and, unless offline, the live ones (through ``client`` inside the bot)."""
     creds = resolve_from(settings)
     report = Report(creds, offline_checks(settings, creds))
     if offline:
         return report
-    live = await live_checks(settings, creds)
+    live = await live_checks(settings, creds, client)
     report.checks.extend(live)
     api_works = any(c.id == "models" and c.status == "ok" for c in live)
     if api_works:  # a working TLS connection settles the certificate question

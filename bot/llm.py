@@ -64,6 +64,7 @@ RETRYABLE = frozenset({Cause.RATE_LIMITED, Cause.SERVER_ERROR, Cause.TIMEOUT, Ca
 _SDK_UNPASSED = {
     "access_token": None, "user": None, "password": None, "profanity_check": None, "ca_bundle_file": None,
     "cert_file": None, "key_file": None, "key_file_password": None, "flags": None, "max_connections": None,
+    "token_expiry_buffer_ms": 60_000, "retry_backoff_factor": 0.5, "retry_on_status_codes": (429, 500, 502, 503, 504),
 }  # fmt: skip
 
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
+from tests.conftest import make_key
+from tests.emulators.gigachat import GigaChatEmulator
 from tests.workbooks import write_xlsx
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "places_demo.xlsx"
 
 
-async def cli(cwd: Path, *args: str) -> tuple[int, str, str]:
+async def cli(cwd: Path, *args: str, extra_env: dict[str, str] | None = None) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIGACHAT_", "BOT_"))}
+    env.update(extra_env or {})
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
@@ -40,6 +44,29 @@ async def test_mapping_json_is_stable(tmp_path: Path) -> None:
     assert set(columns[0]) == {"index", "header", "field", "confidence", "method"}
     assert [c["field"] for c in columns] == ["name", "region", "address", "phone", "working_hours", None]
     assert columns[5]["method"] == "none" and columns[0]["index"] == 0
+
+
+async def test_mapping_with_gigachat_records_usage(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
+    source = write_xlsx(
+        tmp_path / "mos.xlsx",
+        [["Кафе", "Тверская, 1", "латте на кокосовом"], ["Музей", "Мира, 5", "бесплатно по средам"]],
+        ["Name", "Address", "Фишка"],
+    )
+    database = tmp_path / "cli.sqlite3"
+    env = {
+        "GIGACHAT_CREDENTIALS": make_key(),
+        "GIGACHAT_BASE_URL": gigachat.base_url,
+        "GIGACHAT_AUTH_URL": gigachat.auth_url,
+        "GIGACHAT_MODEL": "GigaChat-2",
+        "DATABASE_PATH": str(database),
+    }
+    code, _, err = await cli(tmp_path, "mapping", str(source), "--json", extra_env=env)
+    assert code == 0, err
+    assert gigachat.calls("chat")
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT purpose, model FROM llm_usage").fetchall()
+    assert len(rows) == len(gigachat.calls("chat"))
+    assert set(rows) == {("mapping", "GigaChat-2")}
 
 
 async def test_mapping_errors_are_russian_with_exit_2(tmp_path: Path) -> None:

@@ -89,10 +89,13 @@ async def test_working_setup_is_all_green(tmp_path: Path, gigachat: GigaChatEmul
     assert report["credentials"]["form"] == "authorization_key"
     assert report["credentials"]["source"] == "GIGACHAT_CREDENTIALS"
     statuses = {c["id"]: c["status"] for c in report["checks"]}
-    assert statuses["oauth"] == statuses["models"] == statuses["completion"] == statuses["balance"] == "ok"
+    assert {statuses[i] for i in ("oauth", "models", "completion", "functions", "balance")} == {"ok"}
     assert set(report["checks"][0]) == {"id", "status", "title", "detail", "fix", "cause"}
     assert_no_secret(run, key)
-    assert len(gigachat.calls("chat")) == 1
+    text, ping = gigachat.calls("chat")
+    assert "functions" not in text.json
+    assert ping.json["function_call"] == {"name": "ping"}
+    assert [f["name"] for f in ping.json["functions"]] == ["ping"]
 
 
 async def test_human_report_of_a_working_setup(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
@@ -293,3 +296,64 @@ async def test_bad_setting_is_one_russian_line(tmp_path: Path) -> None:
     assert run.code == 2
     assert "GIGACHAT_TIMEOUT" in run.stderr
     assert "секунд" in run.stderr
+
+
+async def test_model_without_functions_fails_the_function_check(tmp_path: Path) -> None:
+    async with GigaChatEmulator(no_function_models={"GigaChat"}) as emu:
+        run = await diagnose(tmp_path, emulator_env(emu, make_key()), "--json")
+        human = await diagnose(tmp_path, emulator_env(emu, make_key()))
+    assert run.code == 1
+    assert run.check("completion")["status"] == "ok"
+    functions = run.check("functions")
+    assert (functions["status"], functions["cause"]) == ("fail", "functions_unsupported")
+    assert "GigaChat-2" in functions["fix"]
+    assert "❌ Вызов функций" in human.stdout and "GIGACHAT_MODEL" in human.stdout
+
+
+async def test_a_text_answer_instead_of_a_function_call_is_a_warning(
+    tmp_path: Path, gigachat: GigaChatEmulator
+) -> None:
+    gigachat.reply(content="Работает.", times=2)  # the text check, then the function check
+    run = await diagnose(tmp_path, emulator_env(gigachat, make_key()), "--json")
+    assert run.code == 0
+    functions = run.check("functions")
+    assert (functions["status"], functions["cause"]) == ("warn", "functions_unsupported")
+
+
+async def test_embeddings_model_fails_before_any_chat(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
+    offline = await diagnose(
+        tmp_path, {"GIGACHAT_CREDENTIALS": make_key(), "GIGACHAT_MODEL": "Embeddings"}, "--offline", "--json"
+    )
+    assert offline.code == 1
+    assert offline.check("model")["cause"] == "embeddings_model"
+
+    run = await diagnose(tmp_path, emulator_env(gigachat, make_key(), GIGACHAT_MODEL="Embeddings"), "--json")
+    assert run.code == 1
+    assert run.check("models")["cause"] == "embeddings_model"
+    assert run.check("completion")["status"] == run.check("functions")["status"] == "skip"
+    assert "эмбеддингов" in run.check("completion")["detail"]
+    assert gigachat.calls("chat") == []
+
+
+async def test_sdk_variables_are_ignored_and_verification_off_only_warns(tmp_path: Path) -> None:
+    other_ca = tmp_path / "other_ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other_ca))  # a CA that signed nothing the emulator shows
+    sdk = {
+        "GIGACHAT_ACCESS_TOKEN": "env-access-token-value",
+        "GIGACHAT_USER": "env-user",
+        "GIGACHAT_PASSWORD": "env-password-value",
+        "GIGACHAT_PROFANITY_CHECK": "true",
+    }
+    async with GigaChatEmulator(ssl_context=tls_server_context(trustme.CA())) as emu:
+        env = emulator_env(emu, make_key(), GIGACHAT_CA_BUNDLE_FILE=str(other_ca), GIGACHAT_VERIFY_SSL="false", **sdk)
+        run = await diagnose(tmp_path, env, "--json")
+        assert all("profanity_check" not in c.json for c in emu.calls("chat"))
+    assert run.code == 0, run.stdout
+    assert (run.check("ssl")["status"], run.check("ssl")["cause"]) == ("warn", "ssl_verification_disabled")
+    assert "tls_untrusted" not in run.causes()
+    assert run.check("functions")["status"] == "ok"
+    ignored = run.check("env")
+    assert ignored["status"] == "warn"
+    assert all(name in ignored["detail"] for name in sdk)
+    leaked = "env-access-token-value" in run.stdout + run.stderr or "env-password-value" in run.stdout + run.stderr
+    assert not leaked

@@ -20,6 +20,7 @@ from bot.handlers.access import RoleFilter, describe_user
 from bot.handlers.keyboards import DiagnoseCallback, GrantCallback, diagnose_keyboard
 from bot.handlers.menus import set_person_menu
 from bot.handlers.replies import send_long
+from bot.llm import GigaChatClient
 from bot.users import Person, Role, UserService
 
 log = logging.getLogger(__name__)
@@ -137,23 +138,25 @@ async def on_grant_button(
         await query.message.edit_text(f"{query.message.html_text}\n\n{answer}", reply_markup=None)
 
 
-async def _diagnose_to(bot: Bot, chat_id: int, settings: Settings) -> None:
+async def _diagnose_to(bot: Bot, chat_id: int, settings: Settings, llm: GigaChatClient | None) -> None:
+    # The service's own client: diagnose waits its turn under the process-wide limit instead of
+    # opening a second stream next to a running job.
     async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
-        report = await run_diagnose(settings)
+        report = await run_diagnose(settings, client=llm)
     text = texts.format_diagnose_html(report.rows(), ok=report.ok)
     await send_long(bot, chat_id, text, reply_markup=diagnose_keyboard(), file_name="diagnose.txt")
 
 
-async def cmd_diagnose(message: Message, bot: Bot, settings: Settings) -> None:
+async def cmd_diagnose(message: Message, bot: Bot, settings: Settings, llm: GigaChatClient | None) -> None:
     """Run every GigaChat check and show the report."""
-    await _diagnose_to(bot, message.chat.id, settings)
+    await _diagnose_to(bot, message.chat.id, settings, llm)
 
 
-async def on_diagnose_retry(query: CallbackQuery, bot: Bot, settings: Settings) -> None:
+async def on_diagnose_retry(query: CallbackQuery, bot: Bot, settings: Settings, llm: GigaChatClient | None) -> None:
     """«🔁 Повторить» under a report."""
     await query.answer(texts.DIAG_RUNNING)
     if query.message is not None:
-        await _diagnose_to(bot, query.message.chat.id, settings)
+        await _diagnose_to(bot, query.message.chat.id, settings, llm)
 
 
 def build_router() -> Router:
