@@ -93,14 +93,16 @@ def echo_of(text: str, words: int = ECHO_WORDS) -> str:
 
 
 def echo_matches(echo: Any, source: str) -> bool:
-    """True when the model's echo is the start of its input (or a run of its first words)."""
+    """True when the model's echo is the first words of its input (whole words), or a run of them."""
     if not isinstance(echo, str):
         return False
-    got, want = fold(echo), fold(source)
+    got, want = fold(echo).split(), fold(source).split()
     if not got or not want:
         return not want and not got
-    head = " ".join(want.split()[: ECHO_WORDS * 3])
-    return want.startswith(got) or got.startswith(fold(echo_of(source))) or f" {got} " in f" {head} "
+    if want[: len(got)] == got or got[: len(want)] == want:
+        return True
+    head = f" {' '.join(want[: ECHO_WORDS * 3])} "
+    return len(got) >= 2 and f" {' '.join(got)} " in head
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ from bot.taxonomy import CategoryMatch, Taxonomy
 log = logging.getLogger(__name__)
 
 PROMPT_VERSION = "places-2"
-CATEGORY_CHUNK = 40
+CATEGORY_CHUNK = 80
 VALUE_CHUNK = 50
-DESCRIPTION_CHUNK = 8
+DESCRIPTION_CHUNK = 15
 REVIEW_THRESHOLD = 0.5
 MAX_DESCRIPTION = 400
 MAX_TEXT_FOR_CATEGORY = 200
@@ -75,7 +75,7 @@ def category_spec(keys: tuple[str, ...]) -> FunctionSpec:
     item = create_model(
         "CategoryItem",
         id=(int, Field(description="id из данных")),
-        echo=(str, Field(description="первые три слова названия (или типа) из данных, дословно")),
+        echo=(str, Field(description="первые два слова названия (или типа) из данных, дословно")),
         category=(str, Field(description="ключ из списка", json_schema_extra={"enum": list(keys)})),
         confidence=(float, Field(description="уверенность от 0 до 1")),
     )
@@ -93,7 +93,7 @@ def category_spec(keys: tuple[str, ...]) -> FunctionSpec:
 
 class _DescriptionItem(BaseModel):
     id: int = Field(description="id из данных")
-    echo: str = Field(description="первые три слова названия из данных, дословно")
+    echo: str = Field(description="первые два слова названия из данных, дословно")
     description: str = Field(description="2–3 предложения по-русски, не длиннее 400 символов")
 
 

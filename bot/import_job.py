@@ -28,7 +28,7 @@ from bot.rules import guess_category
 from bot.storage import PLACE_COLUMNS, Database, JobRow, now_iso
 from bot.taxonomy import CategoryMatch, Taxonomy
 
-BATCH = 200  # rows per committed step with one GigaChat stream
+BATCH = 240  # rows per committed step with one GigaChat stream (three category calls)
 MAX_BATCH = 1000  # with several streams a step is larger, so enough calls are in flight together
 Describe = Literal["empty", "all", "none"]
 

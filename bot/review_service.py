@@ -163,7 +163,11 @@ class ReviewService:
         )  # fmt: skip
         total = len(table.inputs)
         await self.db.update_job(job_id, total=total, started_at=now_iso())
-        analyser = self.analyser(CallContext("reviews_file", user_id=job.user_id or None, job_id=job_id))
+        analyser = self.analyser(
+            CallContext(
+                "reviews_file", user_id=job.user_id or None, job_id=job_id, session=f"places-bot-reviews-{job_id}"
+            )
+        )
         places = await self._match_places(table)
         analyses: list[ReviewAnalysis] = []
         for start in range(0, total, FILE_BATCH):

@@ -49,7 +49,7 @@ from bot.storage import Database
 log = logging.getLogger(__name__)
 
 PROMPT_VERSION = "reviews-2"
-REVIEW_CHUNK = 20  # reviews per GigaChat call
+REVIEW_CHUNK = 25  # reviews per GigaChat call
 UNHELPED = '{"unhelped": true}'  # cached: GigaChat answered, but not usably, for this text
 BLACKLISTED = '{"blacklisted": true}'  # cached: GigaChat's content filter refuses this text
 MAX_TEXT_IN_PROMPT = 1500

@@ -46,7 +46,7 @@ class Oracle:
     def __call__(self, body: dict[str, Any]) -> ChatReply:
         assert forced_function(body) == "classify_places"
         items = [
-            {"id": item["id"], "echo": echo_of(item["name"]), "category": right_key(item["name"]), "confidence": 0.9}
+            {"id": item["id"], "echo": echo_of(item["name"], 2), "category": right_key(item["name"]), "confidence": 0.9}
             for item in data_of(body)
         ]
         return function_reply("classify_places", {"items": items})
