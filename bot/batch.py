@@ -64,6 +64,9 @@ class GigaChatGate:
         self.stop_reason: str | None = None if llm else texts.JOB_NO_LLM
         self.last_error: LLMError | None = None
         self.failed_in_a_row = 0
+        # No more calls of this job in flight than the key has streams: a call waiting for its turn
+        # sees the gate close (402, a bad key) instead of being sent only to fail.
+        self.turns = asyncio.Semaphore(llm.streams if llm else 1)
 
     @property
     def open(self) -> bool:
@@ -166,9 +169,6 @@ class BatchAsker(Generic[K, R]):
         self.task = task
         self.context = context
         self.split_budget = split_budget
-        # No more calls of this run in flight than the key has streams: a batch waiting for its turn
-        # sees the gate close (402, a bad key) instead of sending a call that is bound to fail.
-        self._turns = asyncio.Semaphore(gate.llm.streams if gate.llm else 1)
 
     async def run(
         self, inputs: Mapping[K, Mapping[str, Any]], batch_size: int, *, progress: Progress | None = None
@@ -245,7 +245,7 @@ class BatchAsker(Generic[K, R]):
         llm = self.gate.llm
         if not keys:
             return _Round()
-        async with self._turns:  # released before any split, which asks again
+        async with self.gate.turns:  # released before any split, which asks again
             if llm is None or not self.gate.open:
                 return _Round(failed=list(keys))
             error: LLMError | None = None

@@ -11,12 +11,13 @@ never costs a second call; only calls that got no answer at all (errors) are not
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ MAX_TEXT_FOR_CATEGORY = 200
 UNHELPED = json.dumps({"unhelped": True})  # cached: GigaChat answered, but not usably, for this input
 SUPERLATIVES = re.compile(r"\b(лучш\w*|сам(ый|ая|ое|ые|ого|ой)|уникальн\w*|непревзойд\w*|№\s*1|номер один)\b", re.I)
 SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+Ready = Callable[[dict[int, "CategoryResult"]], Awaitable[None]]
 SOURCE_LLM_FAILED = "llm_failed"  # category_source of rows GigaChat answered for but could not help with
 
 __all__ = ["CategoryResult", "DescriptionResult", "Enricher", "GigaChatGate", "grounded", "template_description"]
@@ -171,9 +173,16 @@ class Enricher:
     # --- categories ------------------------------------------------------------------------------
 
     async def categories(
-        self, places: dict[int, Place], hints: dict[int, CategoryMatch | None] | None = None
+        self,
+        places: dict[int, Place],
+        hints: dict[int, CategoryMatch | None] | None = None,
+        on_ready: Ready | None = None,
     ) -> dict[int, CategoryResult]:
-        """Assign a category to every place (keys are row numbers); `hints` are keyword guesses made earlier."""
+        """Assign a category to every place (keys are row numbers); `hints` are keyword guesses made earlier.
+
+        `on_ready` hears each group of final categories as soon as it is known (the rules' at once,
+        GigaChat's per answered batch), so descriptions can be asked while other batches still run.
+        """
         results: dict[int, CategoryResult] = {}
         from_file = await self._from_file_values(places)
         results.update(from_file)
@@ -190,10 +199,16 @@ class Enricher:
                 results[row] = CategoryResult(match.category, match.subcategory, "rules", match.confidence)
             else:
                 pending[row] = place
-        results.update(await self._from_llm(pending))
-        for row in places:
-            if row not in results:
-                results[row] = CategoryResult("other", None, None, 0.0, review=True)
+
+        async def ready(found: dict[int, CategoryResult]) -> None:
+            results.update(found)
+            if on_ready is not None and found:
+                await on_ready(found)
+
+        await ready(dict(results))
+        await self._from_llm(pending, ready)
+        left = {row: CategoryResult("other", None, None, 0.0, review=True) for row in places if row not in results}
+        await ready(left)
         return results
 
     async def _from_file_values(self, places: dict[int, Place]) -> dict[int, CategoryResult]:
@@ -246,32 +261,36 @@ class Enricher:
                 resolved[value] = (data["category"], data.get("subcategory"), "file")
         return resolved
 
-    async def _from_llm(self, pending: dict[int, Place]) -> dict[int, CategoryResult]:
+    async def _from_llm(self, pending: dict[int, Place], ready: Ready) -> None:
+        """GigaChat for what the rules could not place: cached answers at once, then batches side by side."""
         if not pending:
-            return {}
+            return
         inputs = {row: _category_input(p) for row, p in pending.items()}
         keys = {row: _cache_key(self.model, "category", data) for row, data in inputs.items()}
         cached = await self.db.cache_get(list(set(keys.values())))
-        ask = {row: inputs[row] for row in pending if keys[row] not in cached}
-        outcome: BatchOutcome[int, tuple[str, str | None, float]] = await self._asker(self._places_task).run(
-            ask, CATEGORY_CHUNK
-        )
-        fresh = {keys[row]: _category_json(*answer) for row, answer in outcome.results.items()}
-        fresh.update({keys[row]: UNHELPED for row in outcome.unhelped | outcome.refused})
-        if fresh:
-            await self.db.cache_put(fresh)
-        results: dict[int, CategoryResult] = {}
-        for row in pending:
-            raw = fresh.get(keys[row]) or cached.get(keys[row])
-            if raw is None:
-                continue  # no answer at all: the caller's fallback, GigaChat may work next time
-            data = json.loads(raw)
-            if data.get("unhelped"):
-                results[row] = CategoryResult("other", None, SOURCE_LLM_FAILED, 0.0, review=True)
-                self.unhelped_rows += 1
-            else:
-                results[row] = self._llm_result(data["category"], data.get("subcategory"), data["confidence"])
-        return results
+        await ready({row: self._decided(cached[keys[row]]) for row in pending if keys[row] in cached})
+        ask = [row for row in pending if keys[row] not in cached]
+        asker: BatchAsker[int, tuple[str, str | None, float]] = self._asker(self._places_task)
+
+        async def batch(rows: list[int]) -> None:
+            outcome = await asker.run({row: inputs[row] for row in rows}, CATEGORY_CHUNK)
+            fresh = {keys[row]: _category_json(*answer) for row, answer in outcome.results.items()}
+            fresh.update({keys[row]: UNHELPED for row in outcome.unhelped | outcome.refused})
+            if fresh:
+                await self.db.cache_put(fresh)
+            # rows with no answer at all are left to the caller's fallback: GigaChat may work next time
+            await ready({row: self._decided(fresh[keys[row]]) for row in rows if keys[row] in fresh})
+
+        chunks = [ask[start : start + CATEGORY_CHUNK] for start in range(0, len(ask), CATEGORY_CHUNK)]
+        await asyncio.gather(*(batch(chunk) for chunk in chunks))
+
+    def _decided(self, raw: str) -> CategoryResult:
+        """A cached final decision: GigaChat's category, or "could not help" left to a person."""
+        data = json.loads(raw)
+        if data.get("unhelped"):
+            self.unhelped_rows += 1
+            return CategoryResult("other", None, SOURCE_LLM_FAILED, 0.0, review=True)
+        return self._llm_result(data["category"], data.get("subcategory"), data["confidence"])
 
     def _llm_result(self, category: str, subcategory: str | None, confidence: float) -> CategoryResult:
         if confidence < REVIEW_THRESHOLD:

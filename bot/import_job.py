@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from bot import texts
 from bot.config import Settings
-from bot.enrich import SOURCE_LLM_FAILED, CategoryResult, Enricher
+from bot.enrich import DESCRIPTION_CHUNK, SOURCE_LLM_FAILED, CategoryResult, DescriptionResult, Enricher
 from bot.excel import CellValue, open_workbook
 from bot.llm import CallContext, GigaChatClient
 from bot.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
@@ -271,8 +271,10 @@ class ImportJob:
         stored = await self._match_catalogue(places)
         new_rows = {r: p for r, p in places.items() if r not in stored}
         to_categorise = {r: p for r, p in places.items() if r in new_rows or p.category or p.subcategory}
-        categories = await self.enricher.categories(to_categorise, prepared.hints)
-        await self._describe(places, stored, categories)
+        describer = _Describer(self, places, stored)
+        categories = await self.enricher.categories(to_categorise, prepared.hints, on_ready=describer.offer)
+        await describer.offer({row: None for row in places if row not in to_categorise})
+        await describer.finish()
         inserts, updates = [], []
         for row, place in places.items():
             category = categories.get(row)
@@ -313,24 +315,6 @@ class ImportJob:
                     matched[row] = candidate
                     break
         return matched
-
-    async def _describe(
-        self, places: dict[int, Place], stored: dict[int, dict[str, Any]], categories: dict[int, CategoryResult]
-    ) -> None:
-        if self.describe == "none":
-            return
-        wanted: dict[int, tuple[Place, str]] = {}
-        for row, place in places.items():
-            has_text = bool(place.description) or bool(stored.get(row, {}).get("description"))
-            if self.describe == "all" or not has_text:
-                category = categories.get(row) or _stored_category(stored.get(row, {}))
-                wanted[row] = (place, self.taxonomy.label(category.category, category.subcategory))
-        written = await self.enricher.descriptions(wanted)
-        for row, result in written.items():
-            places[row].description = result.text
-            self.counters.described += 1
-            if result.source != "llm":
-                self.counters.fallback += 1
 
     def _insert_values(self, place: Place, category: CategoryResult | None) -> dict[str, Any]:
         values = {name: getattr(place, name) for name in PLACE_COLUMNS if name != "external_id"}
@@ -408,6 +392,55 @@ class ImportJob:
             finished_at=now_iso(), error=note,
         )  # fmt: skip
         return JobOutcome(self.job.id, status, self.counters, out, calls, tokens, note, categories, review_rows)
+
+
+class _Describer:
+    """Descriptions asked as soon as a place's category is known, while other category batches still run.
+
+    With several GigaChat streams this keeps the streams busy across the two kinds of calls instead
+    of waiting for the last category answer before the first description is asked.
+    """
+
+    def __init__(self, job: ImportJob, places: dict[int, Place], stored: dict[int, dict[str, Any]]) -> None:
+        self.job, self.places, self.stored = job, places, stored
+        self.pending: dict[int, tuple[Place, str]] = {}
+        self.tasks: list[asyncio.Task[dict[int, DescriptionResult]]] = []
+
+    async def offer(self, found: Mapping[int, CategoryResult | None]) -> None:
+        """Rows whose category is now final (None: keep the catalogue's)."""
+        if self.job.describe == "none":
+            return
+        for row, category in found.items():
+            place, stored = self.places[row], self.stored.get(row, {})
+            has_text = bool(place.description) or bool(stored.get("description"))
+            if self.job.describe == "all" or not has_text:
+                chosen = category or _stored_category(stored)
+                self.pending[row] = (place, self.job.taxonomy.label(chosen.category, chosen.subcategory))
+        while len(self.pending) >= DESCRIPTION_CHUNK:
+            rows = list(self.pending)[:DESCRIPTION_CHUNK]
+            self._start({row: self.pending.pop(row) for row in rows})
+
+    def _start(self, wanted: dict[int, tuple[Place, str]]) -> None:
+        self.tasks.append(asyncio.create_task(self.job.enricher.descriptions(wanted)))
+
+    async def finish(self) -> None:
+        """Ask for the rest, wait for every description and put them on the places."""
+        if self.pending:
+            self._start(self.pending)
+            self.pending = {}
+        try:
+            written = await asyncio.gather(*self.tasks)
+        except BaseException:
+            for task in self.tasks:
+                task.cancel()
+            raise
+        counters = self.job.counters
+        for part in written:
+            for row, result in part.items():
+                self.places[row].description = result.text
+                counters.described += 1
+                if result.source != "llm":
+                    counters.fallback += 1
 
 
 def _stored_category(stored: dict[str, Any]) -> CategoryResult:

@@ -962,7 +962,8 @@ REVIEWS_FILE_FAILED = "❌ Не удалось разобрать «{file}»: {e
 REVIEWS_FILE_CRASHED = "внутренняя ошибка; администраторы уже знают."
 REVIEWS_FILE_SUMMARY = (
     "<b>Итоги «{file}»</b>\nОтзывов: {total}\nПубликовать: {approve}\nПроверить: {needs_review}\n"
-    "Отклонить: {reject}\nМест: {places} (в каталоге найдено: {bound})\nGigaChat: запросов {calls}, токенов {tokens}"
+    "Отклонить: {reject}\nМест: {places} (в каталоге найдено: {bound})\nGigaChat: запросов {calls}, токенов {tokens} "
+    "({per_review} на отзыв)"
 )
 REVIEWS_FILE_CAPTION = "Отзывы с анализом: тональность, сводка, плюсы и минусы, аспекты, вердикт; лист «По местам»."
 REVIEWS_FILE_NO_TEXT = "В файле «{file}» не нашлось колонки с текстами отзывов."

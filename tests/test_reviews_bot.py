@@ -148,6 +148,7 @@ async def test_file_of_reviews_comes_back_enriched(tmp_path: Path) -> None:
         await h.reply(MODERATOR, after=mark, contains="Разбираю отзывы")
         report = await h.reply(MODERATOR, after=mark, contains="Итоги", wait=20)
         assert f"Отзывов: {len(reviews)}" in report.params["text"]
+        assert " на отзыв)" in report.params["text"]  # tokens per review, next to the job's total
         document = await h.tg.wait_for("sendDocument", MODERATOR, after=mark, timeout=10)
         name, data = document.files["document"]
         assert name.endswith("_отзывы.xlsx")

@@ -294,6 +294,7 @@ class ReviewFileReporter:
         summary = texts.REVIEWS_FILE_SUMMARY.format(
             file=escape(self.file_name), total=outcome.total, approve=v["approve"], needs_review=v["needs_review"],
             reject=v["reject"], places=outcome.places, bound=outcome.bound, calls=outcome.calls, tokens=outcome.tokens,
+            per_review=round(outcome.tokens / outcome.total, 1) if outcome.total else 0,
         )  # fmt: skip
         if outcome.llm_note:
             summary += "\n\n" + escape(outcome.llm_note)
