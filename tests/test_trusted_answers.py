@@ -362,3 +362,76 @@ async def test_a_changed_model_or_prompt_asks_again(
     monkeypatch.setattr(bot.enrich, "PROMPT_VERSION", "places-test")
     await categorise(make_settings(gigachat_model="GigaChat-2-Pro"), names)
     assert len(gigachat.calls("chat")) == 3, "another prompt version: asked again"
+
+
+# --- column mapping ------------------------------------------------------------------------------
+
+
+class ColumnOracle:
+    """Answers map_columns: «Фишка» is notes, «Инстаграм» is social; spelled as the test says."""
+
+    def __init__(self, spelling: dict[str, str] | None = None, shift: int = 0) -> None:
+        self.spelling = spelling or {}
+        self.shift = shift
+
+    def __call__(self, body: dict[str, Any]) -> ChatReply:
+        right = {"Фишка": "notes", "Инстаграм": "social"}
+        items = [
+            {
+                "id": item["id"] + self.shift,
+                "echo": item["header"],
+                "field": self.spelling.get(item["header"], right.get(item["header"], "none")),
+                "confidence": 0.8,
+            }
+            for item in data_of(body)
+        ]
+        self.shift = 0  # only the first answer is misnumbered
+        return function_reply("map_columns", {"items": items})
+
+
+async def plan_columns(settings: Settings, tmp: Any) -> dict[str, tuple[str | None, str]]:
+    from bot.places import plan_file
+    from tests.workbooks import write_xlsx
+
+    source = write_xlsx(
+        tmp / "m.xlsx",
+        [["Кофейня «Зерно»", "латте на кокосовом", "@zerno"], ["Музей истории", "по средам бесплатно", "@muzei"]],
+        ["Название", "Фишка", "Инстаграм"],
+    )
+    async with Database.open(settings.database_path) as db:
+        client = GigaChatClient.from_settings(settings, usage_sink=usage_recorder(db))
+        async with client:
+            plan = await plan_file(source, original_name="m.xlsx", settings=settings, db=db, llm=client)
+    return {c.header: (c.field, c.method) for c in plan.columns}
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ({}, ("notes", "llm")),
+        ({"Фишка": "Notes "}, ("notes", "llm")),  # case and spaces
+        ({"Фишка": "Примечание"}, ("notes", "llm")),  # our Russian label of the field
+        ({"Фишка": "website_url"}, (None, "none")),  # outside the list: not taken, asked once more
+    ],
+)
+async def test_column_answers_are_read_from_the_closed_list(
+    spelling: dict[str, str],
+    expected: tuple[str | None, str],
+    gigachat: GigaChatEmulator,
+    make_settings: SettingsFactory,
+    tmp_path: Any,
+) -> None:
+    gigachat.responder = ColumnOracle(spelling)
+    columns = await plan_columns(make_settings(), tmp_path)
+    assert columns["Фишка"] == expected
+    assert columns["Инстаграм"][0] == "social"  # by its values («@zerno»), not asked of GigaChat
+    assert len(gigachat.calls("chat")) == (2 if expected[0] is None else 1)
+
+
+async def test_misnumbered_columns_are_not_mapped_to_their_neighbours(
+    gigachat: GigaChatEmulator, make_settings: SettingsFactory, tmp_path: Any
+) -> None:
+    gigachat.responder = ColumnOracle(shift=1)
+    columns = await plan_columns(make_settings(), tmp_path)
+    assert columns["Фишка"] == ("notes", "llm")
+    assert len(gigachat.calls("chat")) == 2, "the misnumbered answer was thrown away and asked again"
