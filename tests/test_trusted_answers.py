@@ -435,3 +435,18 @@ async def test_misnumbered_columns_are_not_mapped_to_their_neighbours(
     columns = await plan_columns(make_settings(), tmp_path)
     assert columns["Фишка"] == ("notes", "llm")
     assert len(gigachat.calls("chat")) == 2, "the misnumbered answer was thrown away and asked again"
+
+
+def test_the_telegram_summary_says_how_many_rows_gigachat_could_not_help_with() -> None:
+    from bot.handlers.jobs import summary_text
+    from bot.import_job import Counters, JobOutcome
+    from bot.storage import JobRow
+
+    job = JobRow(
+        1, "places", 1, 1, "места.xlsx", "x", "h", "done", None, None, None, None, 12, 12, None, None, None, "", "",
+        None, None,
+    )  # fmt: skip
+    outcome = JobOutcome(1, "done", Counters(imported=12, unhelped=5), None, 3, 900, None, [("Другое", 12)])
+    assert "GigaChat не смог определить категорию для строк: 5" in summary_text(job, outcome)
+    outcome.counters.unhelped = 0
+    assert "не смог" not in summary_text(job, outcome)
