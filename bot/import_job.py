@@ -272,8 +272,12 @@ class ImportJob:
         new_rows = {r: p for r, p in places.items() if r not in stored}
         to_categorise = {r: p for r, p in places.items() if r in new_rows or p.category or p.subcategory}
         describer = _Describer(self, places, stored)
-        categories = await self.enricher.categories(to_categorise, prepared.hints, on_ready=describer.offer)
-        await describer.offer({row: None for row in places if row not in to_categorise})
+        try:
+            categories = await self.enricher.categories(to_categorise, prepared.hints, on_ready=describer.offer)
+            await describer.offer({row: None for row in places if row not in to_categorise})
+        except BaseException:
+            describer.cancel()
+            raise
         await describer.finish()
         inserts, updates = [], []
         for row, place in places.items():
@@ -423,6 +427,11 @@ class _Describer:
     def _start(self, wanted: dict[int, tuple[Place, str]]) -> None:
         self.tasks.append(asyncio.create_task(self.job.enricher.descriptions(wanted)))
 
+    def cancel(self) -> None:
+        """Stop the descriptions still being asked (the batch failed and will be done again)."""
+        for task in self.tasks:
+            task.cancel()
+
     async def finish(self) -> None:
         """Ask for the rest, wait for every description and put them on the places."""
         if self.pending:
@@ -431,8 +440,7 @@ class _Describer:
         try:
             written = await asyncio.gather(*self.tasks)
         except BaseException:
-            for task in self.tasks:
-                task.cancel()
+            self.cancel()
             raise
         counters = self.job.counters
         for part in written:
