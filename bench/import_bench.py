@@ -75,10 +75,10 @@ async def _child_import(config: dict[str, Any]) -> dict[str, Any]:
         result["profile"] = text.getvalue()
         return result
 
-    from bot.cli_process import run_process
-    from bot.config import load_settings
-    from bot.places import file_sha256
-    from bot.storage import Database
+    from bot.cli.process import run_process
+    from bot.core.config import load_settings
+    from bot.core.files import file_sha256
+    from bot.storage.db import Database
 
     settings = load_settings(
         env_file=None,
@@ -134,7 +134,7 @@ def _llm_seconds(database: Path, job_id: int) -> float:
 
 def child(raw_config: str) -> None:
     """Run one import and print a JSON line with its figures (or the traceback)."""
-    import bot.cli_process  # noqa: F401  (imports are not part of the measured time)
+    import bot.cli.process  # noqa: F401  (imports are not part of the measured time)
 
     try:
         result = asyncio.run(_child_import(json.loads(raw_config)))

@@ -61,8 +61,8 @@ def _openpyxl(path: Path, max_bytes: int) -> int:
 
 def _ours_plan(path: Path, max_bytes: int) -> int:
     """What `places.plan_file` does before the database and GigaChat: read, detect, map."""
-    from bot.mapping import map_by_headers, map_by_values, needs_llm
-    from bot.places import read_plan_inputs
+    from bot.places.mapping import map_by_headers, map_by_values, needs_llm
+    from bot.places.plan import read_plan_inputs
 
     _visible, scan, rows, samples = read_plan_inputs(
         path, original_name=path.name, sheet=None, max_bytes=max_bytes, max_rows=MAX_ROWS
@@ -76,7 +76,7 @@ def _ours_plan(path: Path, max_bytes: int) -> int:
 
 def _ours_rows(path: Path, max_bytes: int) -> int:
     """What the import job does: open the workbook and stream every row of the sheet."""
-    from bot.excel import open_workbook
+    from bot.sheets.workbook import open_workbook
 
     rows = 0
     with open_workbook(path, max_bytes=max_bytes, max_rows=MAX_ROWS, original_name=path.name) as book:
@@ -111,9 +111,7 @@ def child(key: str, path: Path, max_bytes: int) -> None:
     import python_calamine  # noqa: F401
 
     if variant.ours:
-        import bot.excel
-        import bot.mapping
-        import bot.places  # noqa: F401
+        pass
     before = current_rss_mb()
     started = time.perf_counter()
     try:

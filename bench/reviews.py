@@ -25,11 +25,11 @@ import time
 import uuid
 from pathlib import Path
 
-from bot.config import load_settings
-from bot.llm import GigaChatClient
-from bot.review_service import ReviewService
+from bot.core.config import load_settings
+from bot.gigachat.client import GigaChatClient
+from bot.reviews.service import ReviewService
 from bot.services import usage_recorder
-from bot.storage import Database
+from bot.storage.db import Database
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.reviews_model import PLACES, ReviewsModel, sample_reviews
 

@@ -5,7 +5,7 @@ token; the function definitions count as prompt tokens; with an ``X-Session-ID``
 with an earlier request of the session is reported as precached). The bot runs its own code paths,
 in this process, against the emulator at latency 0 with the stand-in models:
 
-* places: ``bot.cli_process.run_process`` (as ``python -m bot process --yes --describe all``) on a
+* places: ``bot.cli.process.run_process`` (as ``python -m bot process --yes --describe all``) on a
   generated file of places whose names say nothing about the kind (``bench/places_data.py``, no
   category column, no descriptions), so every place goes to GigaChat for a category and a description;
 * reviews: ``ReviewService.run_file`` on a CSV of ``sample_reviews`` (clean texts, so every review
@@ -191,7 +191,7 @@ class Run:
 
 
 def _settings(emulator: GigaChatEmulator, key: str, folder: Path) -> Any:
-    from bot.config import load_settings
+    from bot.core.config import load_settings
 
     return load_settings(
         env_file=None, gigachat_credentials=key, gigachat_base_url=emulator.base_url,
@@ -202,7 +202,7 @@ def _settings(emulator: GigaChatEmulator, key: str, folder: Path) -> Any:
 
 async def run_places(emulator: GigaChatEmulator, key: str, folder: Path, rows: int) -> list[str]:
     """Import a file of `rows` places with opaque names, describing every place; return notes."""
-    from bot.cli_process import run_process
+    from bot.cli.process import run_process
 
     source, _ = places_file(rows, "import", known_share=0.0, described_share=0.0)
     settings = _settings(emulator, key, folder)
@@ -225,10 +225,10 @@ async def run_places(emulator: GigaChatEmulator, key: str, folder: Path, rows: i
 
 async def run_reviews(emulator: GigaChatEmulator, key: str, folder: Path, count: int) -> list[str]:
     """Analyse a CSV of `count` clean reviews through the bot's review service; return notes."""
-    from bot.llm import GigaChatClient
-    from bot.review_service import ReviewService
+    from bot.gigachat.client import GigaChatClient
+    from bot.reviews.service import ReviewService
     from bot.services import usage_recorder
-    from bot.storage import Database
+    from bot.storage.db import Database
 
     source = folder / "reviews.csv"
     lines = ["Место;Отзыв;Оценка"]

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import texts
-from bot.config import Settings, check_token, load_settings
-from bot.diagnose import run_diagnose
-from bot.errors import ConfigError, UserFacingError
-from bot.logs import setup_logging
-from bot.places import plan_file
+from bot.core.config import Settings, check_token, load_settings
+from bot.core.errors import ConfigError, UserFacingError
+from bot.core.logs import setup_logging
+from bot.gigachat.diagnose import run_diagnose
+from bot.places.plan import plan_file
 from bot.services import open_services
-from bot.storage import Database
+from bot.storage.db import Database
 from bot.users import Role, UserService
 
 
@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "process":
             if not args.file.is_file():
                 raise UserFacingError(texts.CLI_NO_FILE.format(path=args.file))
-            from bot.cli_process import run_process
+            from bot.cli.process import run_process
 
             return asyncio.run(
                 run_process(
@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise UserFacingError(
                     texts.CLI_NO_FILE.format(path=args.file) if args.file else texts.CLI_REVIEWS_NEED_INPUT
                 )
-            from bot.review_cli import run_reviews
+            from bot.cli.reviews import run_reviews
 
             return asyncio.run(
                 run_reviews(
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserFacingError as error:
         print(error.message)
         return 2
-    from bot.app import run_bot  # aiogram is slow to import; only the bot itself needs it
+    from bot.telegram.app import run_bot  # aiogram is slow to import; only the bot itself needs it
 
     return run_bot(settings)
 

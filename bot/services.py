@@ -9,15 +9,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.catalogue import Catalogue
-from bot.config import Settings
-from bot.errors import LLMUnavailable
-from bot.jobs import JobRunner
-from bot.llm import GigaChatClient, Usage, UsageSink
-from bot.places import ImportService
-from bot.review_service import ReviewService
-from bot.storage import Database
-from bot.taxonomy import Taxonomy
+from bot.core.config import Settings
+from bot.core.errors import LLMUnavailable
+from bot.gigachat.client import GigaChatClient, Usage, UsageSink
+from bot.jobs.runner import JobRunner
+from bot.places.catalogue import Catalogue
+from bot.places.plan import ImportService
+from bot.places.taxonomy import Taxonomy
+from bot.reviews.service import ReviewService
+from bot.storage.db import Database
 from bot.users import UserService
 
 log = logging.getLogger(__name__)

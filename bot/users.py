@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from bot import texts
-from bot.errors import UserFacingError
-from bot.storage import Database
+from bot.core.errors import UserFacingError
+from bot.storage.db import Database
 
 INVITE_TTL = timedelta(hours=24)
 KNOCK_ALERT_EVERY = timedelta(days=1)

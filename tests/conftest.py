@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings, load_settings
+from bot.core.config import Settings, load_settings
 from tests.emulators.gigachat import GigaChatEmulator
 
 SettingsFactory = Callable[..., Settings]

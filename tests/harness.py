@@ -1,4 +1,4 @@
-"""End-to-end harness: the real bot (`bot.app.serve`) polling the Telegram emulator, GigaChat emulated."""
+"""End-to-end harness: the real bot (`bot.telegram.app.serve`) polling the Telegram emulator, GigaChat emulated."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.app import serve
-from bot.config import Settings, load_settings
-from bot.storage import Database
+from bot.core.config import Settings, load_settings
+from bot.storage.db import Database
+from bot.telegram.app import serve
 from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.telegram import ApiCall, TelegramEmulator

@@ -18,8 +18,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot import texts
-from bot.app import serve
-from bot.handlers.session import ReliableRequests
+from bot.telegram.app import serve
+from bot.telegram.session import ReliableRequests
 from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.telegram import TelegramEmulator

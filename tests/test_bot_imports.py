@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from bot.storage import Database
+from bot.storage.db import Database
 from tests.emulators.places_model import PlacesModel
 from tests.harness import ADMIN, MANAGER, MODERATOR, BotHarness, running_bot
 from tests.workbooks import unknown_places, write_csv, write_xlsx

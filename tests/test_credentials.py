@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.credentials import mask_client_id, mask_secret, resolve_credentials
-from bot.errors import Cause
+from bot.core.errors import Cause
+from bot.core.logs import mask_secret
+from bot.gigachat.credentials import mask_client_id, resolve_credentials
 
 CLIENT_ID = "019a86cb-584a-7bbd-8527-d6f4b400bfe7"
 SECRET = "ac025504-5a90-4e29-a6ec-102a4d62b411"

@@ -16,8 +16,15 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.errors import UserFacingError
-from bot.excel import HEADER_ALLOWANCE, SUPPORTED_EXTENSIONS, SheetInfo, Workbook, WorkbookError, open_workbook
+from bot.core.errors import UserFacingError
+from bot.sheets.workbook import (
+    HEADER_ALLOWANCE,
+    SUPPORTED_EXTENSIONS,
+    SheetInfo,
+    Workbook,
+    WorkbookError,
+    open_workbook,
+)
 
 # --- builders -----------------------------------------------------------------------------------
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from bot.cli_process import run_process
-from bot.config import Settings, load_settings
-from bot.storage import Database
+from bot.cli.process import run_process
+from bot.core.config import Settings, load_settings
+from bot.storage.db import Database
 from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.places_model import PlacesModel

@@ -11,8 +11,8 @@ import pytest
 import trustme
 from pydantic import BaseModel, Field
 
-from bot.errors import Cause, InvalidAnswerError, LLMError, LLMUnavailable
-from bot.llm import CallContext, FunctionSpec, GigaChatClient, Usage, plain_schema
+from bot.core.errors import Cause, InvalidAnswerError, LLMError, LLMUnavailable
+from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient, Usage, plain_schema
 from tests.conftest import SettingsFactory
 from tests.emulators.gigachat import ChatReply, GigaChatEmulator, tls_server_context
 

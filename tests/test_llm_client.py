@@ -12,10 +12,10 @@ import trustme
 from gigachat.models import Messages, MessagesRole
 from pydantic import BaseModel
 
-from bot.config import load_settings
-from bot.diagnose import run_diagnose
-from bot.errors import Cause, LLMError
-from bot.llm import CallContext, FunctionSpec, GigaChatClient, Usage
+from bot.core.config import load_settings
+from bot.core.errors import Cause, LLMError
+from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient, Usage
+from bot.gigachat.diagnose import run_diagnose
 from tests.conftest import SettingsFactory
 from tests.emulators.gigachat import GigaChatEmulator, tls_server_context
 
@@ -180,7 +180,9 @@ async def test_a_failed_call_logs_its_request_id_and_never_a_secret(
     sent = [first.headers["x-request-id"], second.headers["x-request-id"]]
     assert len(set(sent)) == 2 and all(uuid.UUID(s) for s in sent)  # our own id per call
     assert gigachat.failed_request_ids == [sent[1]]
-    failures = [r.getMessage() for r in caplog.records if r.name == "bot.llm" and r.levelno >= logging.WARNING]
+    failures = [
+        r.getMessage() for r in caplog.records if r.name == "bot.gigachat.client" and r.levelno >= logging.WARNING
+    ]
     assert any(sent[1] in line for line in failures), failures
     assert [u.request_id for u in usages] == sent
     leaked = [secret in caplog.text for secret in (key, key[4:-4], *gigachat.issued_tokens)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.mapping import (
+from bot.places.mapping import (
     ColumnMapping,
     apply_llm_answer,
     detect_layout,

@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.storage import Database
+from bot.storage.db import Database
 from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.places_model import PlacesModel

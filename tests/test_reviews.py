@@ -13,12 +13,12 @@ import pytest
 
 from bot import texts
 from bot.__main__ import main
-from bot.excel import open_workbook
-from bot.llm import CallContext, GigaChatClient
-from bot.review_service import ReviewService
-from bot.reviews import REVIEW_CHUNK, ReviewInput
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.reviews.analysis import REVIEW_CHUNK, ReviewInput
+from bot.reviews.service import ReviewService
 from bot.services import usage_recorder
-from bot.storage import Database
+from bot.sheets.workbook import open_workbook
+from bot.storage.db import Database
 from tests.conftest import SettingsFactory
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.reviews_model import PLACES, ReviewsModel, sample_reviews
@@ -295,7 +295,7 @@ async def test_file_of_reviews_becomes_an_enriched_book_with_places(
 async def test_place_summary_is_map_reduced_and_little_data_below_three(
     gigachat: GigaChatEmulator, make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.review_summary as review_summary
+    import bot.reviews.summary as review_summary
 
     monkeypatch.setattr(review_summary, "MAP_CHUNK", 4)
     model = ReviewsModel()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from bot.storage import Database
+from bot.storage.db import Database
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.reviews_model import PLACES, ReviewsModel, sample_reviews
 from tests.harness import MANAGER, MODERATOR, BotHarness, running_bot

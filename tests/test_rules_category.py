@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.rules import NAME_CONFIDENCE, TEXT_CONFIDENCE, guess_category
-from bot.taxonomy import Taxonomy
+from bot.places.category_rules import NAME_CONFIDENCE, TEXT_CONFIDENCE, guess_category
+from bot.places.taxonomy import Taxonomy
 
 TAXONOMY = Taxonomy.load()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rules import (
+from bot.reviews.moderation import (
     ASPECTS,
     LITTLE_DATA,
     analyse_review,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import Database
+from bot.storage.db import Database
 
 
 async def test_a_failed_batch_leaves_nothing_even_with_other_writers(tmp_path: Path) -> None:

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
-from bot.enrich import SOURCE_LLM_FAILED, Enricher
-from bot.llm import CallContext, GigaChatClient
-from bot.normalize import Place
-from bot.reviews import ReviewAnalyser, ReviewInput
+from bot.core.config import Settings
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.places.enrich import SOURCE_LLM_FAILED, Enricher
+from bot.places.normalize import Place
+from bot.places.taxonomy import Taxonomy
+from bot.reviews.analysis import ReviewAnalyser, ReviewInput
 from bot.services import usage_recorder
-from bot.storage import Database
-from bot.taxonomy import Taxonomy
+from bot.storage.db import Database
 from tests.conftest import SettingsFactory
 from tests.emulators.contract import data_of, echo_of, forced_function, function_reply
 from tests.emulators.gigachat import ChatReply, GigaChatEmulator
@@ -300,13 +300,13 @@ async def test_rows_gigachat_could_not_help_with_are_counted_everywhere_the_mana
 
 
 def test_closed_lists_are_enums_in_every_schema() -> None:
-    from bot.enrich import DESCRIPTION_SPEC, category_spec
-    from bot.llm import build_function, plain_schema
-    from bot.mapping import FIELDS
-    from bot.places import MAPPING_SPEC
-    from bot.review_summary import SUMMARY_SPEC
-    from bot.reviews import REVIEW_SPEC
-    from bot.rules import ASPECTS, POLARITIES, REVIEW_REASONS, SENTIMENTS, VERDICTS
+    from bot.gigachat.client import build_function, plain_schema
+    from bot.places.enrich import DESCRIPTION_SPEC, category_spec
+    from bot.places.mapping import FIELDS
+    from bot.places.plan import MAPPING_SPEC
+    from bot.reviews.analysis import REVIEW_SPEC
+    from bot.reviews.moderation import ASPECTS, POLARITIES, REVIEW_REASONS, SENTIMENTS, VERDICTS
+    from bot.reviews.summary import SUMMARY_SPEC
 
     spec = category_spec(tuple(TAXONOMY.all_keys()))
     item = plain_schema(spec.answer_type)["properties"]["items"]["items"]["properties"]
@@ -350,7 +350,7 @@ async def test_requests_are_sized_cool_and_share_a_session_per_job(
 async def test_a_changed_model_or_prompt_asks_again(
     gigachat: GigaChatEmulator, make_settings: SettingsFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.enrich
+    import bot.places.enrich
 
     gigachat.responder = Oracle()
     names = NAMES[:5]
@@ -359,7 +359,7 @@ async def test_a_changed_model_or_prompt_asks_again(
     assert len(gigachat.calls("chat")) == 1
     await categorise(make_settings(gigachat_model="GigaChat-2-Pro"), names)
     assert len(gigachat.calls("chat")) == 2, "another model: the cached answers are not its own"
-    monkeypatch.setattr(bot.enrich, "PROMPT_VERSION", "places-test")
+    monkeypatch.setattr(bot.places.enrich, "PROMPT_VERSION", "places-test")
     await categorise(make_settings(gigachat_model="GigaChat-2-Pro"), names)
     assert len(gigachat.calls("chat")) == 3, "another prompt version: asked again"
 
@@ -390,7 +390,7 @@ class ColumnOracle:
 
 
 async def plan_columns(settings: Settings, tmp: Any) -> dict[str, tuple[str | None, str]]:
-    from bot.places import plan_file
+    from bot.places.plan import plan_file
     from tests.workbooks import write_xlsx
 
     source = write_xlsx(
@@ -438,9 +438,9 @@ async def test_misnumbered_columns_are_not_mapped_to_their_neighbours(
 
 
 def test_the_telegram_summary_says_how_many_rows_gigachat_could_not_help_with() -> None:
-    from bot.handlers.jobs import summary_text
-    from bot.import_job import Counters, JobOutcome
-    from bot.storage import JobRow
+    from bot.places.job import Counters, JobOutcome
+    from bot.storage.db import JobRow
+    from bot.telegram.handlers.jobs import summary_text
 
     job = JobRow(
         1, "places", 1, 1, "места.xlsx", "x", "h", "done", None, None, None, None, 12, 12, None, None, None, "", "",

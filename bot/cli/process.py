@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import texts
-from bot.config import Settings
-from bot.import_job import Describe, ImportJob, JobOutcome, JobProgress
-from bot.places import Plan
-from bot.reports import write_jsonl
+from bot.core.config import Settings
+from bot.places.job import Describe, ImportJob, JobOutcome, JobProgress
+from bot.places.plan import Plan
+from bot.places.report import write_jsonl
 from bot.services import Services, open_services
 
 

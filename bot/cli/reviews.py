@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import texts
-from bot.config import Settings
-from bot.llm import CallContext
-from bot.review_format import analysis_lines, plain
-from bot.reviews import ReviewAnalysis, ReviewInput
+from bot.core.config import Settings
+from bot.gigachat.client import CallContext
+from bot.reviews.analysis import ReviewAnalysis, ReviewInput
+from bot.reviews.format import analysis_lines, plain
 from bot.services import open_services
 
 

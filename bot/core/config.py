@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot import texts
-from bot.errors import ConfigError, UserFacingError
+from bot.core.errors import ConfigError, UserFacingError
 
 KNOWN_SCOPES = ("GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP")
 SBER_BASE_URL = "https://gigachat.devices.sberbank.ru/api/v1"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import Settings
-from bot.credentials import mask_secret
+from bot.core.config import Settings
 
 SECRET_FIELDS = (
     "bot_token",
@@ -14,6 +13,18 @@ SECRET_FIELDS = (
     "gigachat_credentials",
     "gigachat_client_secret",
 )
+
+
+def mask_secret(secret: str) -> str:
+    """Show at most the first 4 and last 4 characters of a secret, and its length."""
+    n = len(secret)
+    if n >= 16:
+        shown = f"{secret[:4]}…{secret[-4:]}"
+    elif n >= 8:
+        shown = f"{secret[:2]}…{secret[-2:]}"
+    else:
+        shown = "…"
+    return f"{shown} ({n} симв.)"
 
 
 class Scrubber:

@@ -25,8 +25,8 @@ from typing import Any, Generic, TypeVar
 from gigachat.models import Messages, MessagesRole
 
 from bot import texts
-from bot.errors import Cause, InvalidAnswerError, LLMError
-from bot.llm import CallContext, FunctionAnswer, FunctionSpec, GigaChatClient, repair_turn
+from bot.core.errors import Cause, InvalidAnswerError, LLMError
+from bot.gigachat.client import CallContext, FunctionAnswer, FunctionSpec, GigaChatClient, repair_turn
 
 log = logging.getLogger(__name__)
 

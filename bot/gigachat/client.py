@@ -51,9 +51,9 @@ from gigachat.models import (
 from pydantic import BaseModel, ValidationError
 
 from bot import texts
-from bot.config import KNOWN_SCOPES, Settings
-from bot.credentials import Credentials, resolve_credentials
-from bot.errors import Cause, InvalidAnswerError, LLMError, LLMUnavailable
+from bot.core.config import KNOWN_SCOPES, Settings
+from bot.core.errors import Cause, InvalidAnswerError, LLMError, LLMUnavailable
+from bot.gigachat.credentials import Credentials, resolve_credentials
 
 log = logging.getLogger(__name__)
 

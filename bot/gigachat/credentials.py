@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot import texts
-from bot.errors import Cause
+from bot.core.errors import Cause
+from bot.core.logs import mask_secret
 
 Severity = Literal["info", "warn", "fail"]
 
@@ -76,18 +77,6 @@ class Credentials:
                 if finding.severity == severity and finding.cause is not None:
                     return finding.cause
         return None
-
-
-def mask_secret(secret: str) -> str:
-    """Show at most the first 4 and last 4 characters of a secret, and its length."""
-    n = len(secret)
-    if n >= 16:
-        shown = f"{secret[:4]}…{secret[-4:]}"
-    elif n >= 8:
-        shown = f"{secret[:2]}…{secret[-2:]}"
-    else:
-        shown = "…"
-    return f"{shown} ({n} симв.)"
 
 
 def mask_client_id(client_id: str) -> str:

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot import texts
-from bot.config import Settings
-from bot.errors import UserFacingError
-from bot.import_job import Describe, ImportJob, JobOutcome, JobProgress
-from bot.llm import GigaChatClient
-from bot.places import Plan
-from bot.storage import Database, JobRow
-from bot.taxonomy import Taxonomy
+from bot.core.config import Settings
+from bot.core.errors import UserFacingError
+from bot.gigachat.client import GigaChatClient
+from bot.places.job import Describe, ImportJob, JobOutcome, JobProgress
+from bot.places.plan import Plan
+from bot.places.taxonomy import Taxonomy
+from bot.storage.db import Database, JobRow
 
 log = logging.getLogger(__name__)
 

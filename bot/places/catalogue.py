@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from bot import texts
-from bot.excel import CellValue, write_table
-from bot.storage import Database
-from bot.taxonomy import Taxonomy
+from bot.places.taxonomy import Taxonomy
+from bot.sheets.workbook import CellValue, write_table
+from bot.storage.db import Database
 
 EXPORT_FIELDS = (
     "id", "name", "category", "subcategory", "description", "address", "city", "region", "district", "phone",

@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,12 +23,13 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 
 from bot import texts
-from bot.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
-from bot.llm import CallContext, FunctionSpec, GigaChatClient
-from bot.normalize import Place
-from bot.rules import guess_category
-from bot.storage import Database
-from bot.taxonomy import CategoryMatch, Taxonomy
+from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
+from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.gigachat.grounding import grounded
+from bot.places.category_rules import guess_category
+from bot.places.normalize import Place
+from bot.places.taxonomy import CategoryMatch, Taxonomy
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +41,10 @@ REVIEW_THRESHOLD = 0.5
 MAX_DESCRIPTION = 400
 MAX_TEXT_FOR_CATEGORY = 200
 UNHELPED = json.dumps({"unhelped": True})  # cached: GigaChat answered, but not usably, for this input
-SUPERLATIVES = re.compile(r"\b(лучш\w*|сам(ый|ая|ое|ые|ого|ой)|уникальн\w*|непревзойд\w*|№\s*1|номер один)\b", re.I)
-SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 Ready = Callable[[dict[int, "CategoryResult"]], Awaitable[None]]
 SOURCE_LLM_FAILED = "llm_failed"  # category_source of rows GigaChat answered for but could not help with
 
-__all__ = ["CategoryResult", "DescriptionResult", "Enricher", "GigaChatGate", "grounded", "template_description"]
+__all__ = ["CategoryResult", "DescriptionResult", "Enricher", "GigaChatGate", "template_description"]
 
 
 @dataclass
@@ -332,30 +330,6 @@ def _check_description(item: dict[str, Any], source: Mapping[str, Any], _batch: 
     if not written:
         raise ItemRejected("no grounded sentence in the description")
     return written
-
-
-def grounded(text: str, facts: dict[str, str]) -> str | None:
-    """Keep only sentences whose numbers, links and superlatives come from the place's own facts."""
-    source = " ".join(facts.values()).lower()
-    kept = []
-    for sentence in SENTENCE_END.split(" ".join(text.split())):
-        lowered = sentence.lower()
-        numbers = re.findall(r"\d+", lowered)
-        if any(n not in source for n in numbers):
-            continue
-        if re.search(r"https?://|www\.|@|\+7|₽|руб", lowered) and not all(
-            token in source for token in re.findall(r"\S*(?:https?://|www\.|@|\+7)\S*", lowered)
-        ):
-            continue
-        if SUPERLATIVES.search(sentence) and not SUPERLATIVES.search(source):
-            continue
-        kept.append(sentence)
-    result = " ".join(kept).strip()
-    if len(result) > MAX_DESCRIPTION:
-        cut = result[:MAX_DESCRIPTION]
-        end = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
-        result = cut[: end + 1] if end > 100 else cut.rstrip() + "…"
-    return result or None
 
 
 def template_description(place: Place, label: str) -> str:

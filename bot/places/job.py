@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot import texts
-from bot.config import Settings
-from bot.enrich import DESCRIPTION_CHUNK, SOURCE_LLM_FAILED, CategoryResult, DescriptionResult, Enricher
-from bot.excel import CellValue, open_workbook
-from bot.llm import CallContext, GigaChatClient
-from bot.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
-from bot.places import Plan
-from bot.reports import write_job_workbook
-from bot.rules import guess_category
-from bot.storage import PLACE_COLUMNS, Database, JobRow, now_iso
-from bot.taxonomy import CategoryMatch, Taxonomy
+from bot.core.config import Settings
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.places.category_rules import guess_category
+from bot.places.enrich import DESCRIPTION_CHUNK, SOURCE_LLM_FAILED, CategoryResult, DescriptionResult, Enricher
+from bot.places.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
+from bot.places.plan import Plan
+from bot.places.report import write_job_workbook
+from bot.places.taxonomy import CategoryMatch, Taxonomy
+from bot.sheets.workbook import CellValue, open_workbook
+from bot.storage.db import PLACE_COLUMNS, Database, JobRow, now_iso
 
 BATCH = 240  # rows per committed step with one GigaChat stream (three category calls)
 MAX_BATCH = 1000  # with several streams a step is larger, so enough calls are in flight together

@@ -15,6 +15,8 @@ from dataclasses import field as dc_field
 from difflib import SequenceMatcher
 from typing import Any, Literal
 
+from bot.core.text import normalize_header
+
 Method = Literal["exact", "alias", "memory", "fuzzy", "values", "llm", "none"]
 CellValue = str | int | float | bool | None
 
@@ -76,14 +78,6 @@ _ENDINGS = (
 )  # fmt: skip
 
 
-def normalize(text: object) -> str:
-    """Lowercase, ё→е, punctuation to spaces, camelCase split, spaces collapsed."""
-    raw = str(text or "")
-    raw = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", raw)  # PublicPhone → Public Phone
-    raw = raw.lower().replace("ё", "е").replace("№", " n ")
-    return " ".join(_PUNCT.sub(" ", raw).replace("_", " ").split())
-
-
 def stem(word: str) -> str:
     """A tiny Russian stemmer: enough to make plural and adjective forms meet."""
     if len(word) > 4 and not word.isascii():
@@ -98,8 +92,8 @@ def stem_phrase(text: str) -> str:
     return " ".join(stem(w) for w in text.split())
 
 
-_EXACT = {normalize(aliases[0]): f for f, aliases in ALIASES.items()} | {f.replace("_", " "): f for f in FIELDS}
-_ALIAS = {normalize(a): f for f, aliases in ALIASES.items() for a in aliases}
+_EXACT = {normalize_header(aliases[0]): f for f, aliases in ALIASES.items()} | {f.replace("_", " "): f for f in FIELDS}
+_ALIAS = {normalize_header(a): f for f, aliases in ALIASES.items() for a in aliases}
 _ALIAS_STEMMED = {stem_phrase(k): f for k, f in _ALIAS.items()}
 _ALIAS_COMPACT = {k.replace(" ", ""): f for k, f in _ALIAS.items()}
 
@@ -143,7 +137,7 @@ class Layout:
 
 def header_signature(headers: Sequence[str]) -> str:
     """A stable fingerprint of a header row, to remember confirmed mappings."""
-    joined = "\x1f".join(normalize(h) for h in headers)
+    joined = "\x1f".join(normalize_header(h) for h in headers)
     return hashlib.sha1(joined.encode()).hexdigest()
 
 
@@ -162,7 +156,7 @@ def _header_like(value: CellValue) -> bool:
 
 
 def _alias_hits(row: Sequence[CellValue]) -> int:
-    return sum(1 for v in row if isinstance(v, str) and _lookup(normalize(v))[0] is not None)
+    return sum(1 for v in row if isinstance(v, str) and _lookup(normalize_header(v))[0] is not None)
 
 
 def _row_score(row: Sequence[CellValue]) -> float:
@@ -310,7 +304,7 @@ def _candidates(header: str, alternatives: Sequence[str]) -> list[str]:
         texts.append(header.rsplit(" / ", 1)[1])
         texts.append(header.split(" / ", 1)[0])
     texts.extend(alternatives)
-    return [normalize(t) for t in texts if t]
+    return [normalize_header(t) for t in texts if t]
 
 
 def _fuzzy(norm: str) -> tuple[str | None, float]:
@@ -349,8 +343,8 @@ def map_by_headers(
                 column.field, column.method = found, method
                 column.confidence = 1.0 if method == "exact" else 0.95
                 break
-        if column.method == "none" and normalize(header) in memory:
-            column.field, column.method, column.confidence = memory[normalize(header)], "memory", 1.0
+        if column.method == "none" and normalize_header(header) in memory:
+            column.field, column.method, column.confidence = memory[normalize_header(header)], "memory", 1.0
         if column.method == "none" and not header.startswith("Колонка "):
             for text in _candidates(header, alts):
                 found, score = _fuzzy(text)

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.mapping import ColumnMapping, normalize
+from bot.core.text import normalize_header
+from bot.places.mapping import ColumnMapping
 
 TEXT_FIELDS = (
     "name", "category", "subcategory", "description", "address", "city", "region", "district",
@@ -193,7 +194,7 @@ def _clean(place: Place, problems: list[tuple[str, str, str]]) -> None:
 
 def name_key(name: str | None) -> str:
     """Name without case, quotes, punctuation and ё."""
-    return normalize(name or "")
+    return normalize_header(name or "")
 
 
 def place_keys(place: Place) -> tuple[str, str | None]:
@@ -207,10 +208,10 @@ def place_keys(place: Place) -> tuple[str, str | None]:
 
 def address_key(address: str | None, city: str | None = None) -> str:
     """Address without street-type words, punctuation and the city."""
-    text = normalize(address or "")
+    text = normalize_header(address or "")
     text = _STREET_WORDS.sub(" ", text)
     if city:
-        text = text.replace(normalize(city), " ")
+        text = text.replace(normalize_header(city), " ")
     return " ".join(sorted(text.split()))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import uuid
@@ -15,12 +14,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot import texts
-from bot.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
-from bot.config import Settings
-from bot.errors import UserFacingError
-from bot.excel import Workbook, open_workbook
-from bot.llm import CallContext, FunctionSpec, GigaChatClient
-from bot.mapping import (
+from bot.core.config import Settings
+from bot.core.errors import UserFacingError
+from bot.core.files import file_sha256
+from bot.core.text import normalize_header
+from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
+from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.places.mapping import (
     FIELDS,
     MULTI_FIELDS,
     ColumnMapping,
@@ -31,10 +31,10 @@ from bot.mapping import (
     map_by_headers,
     map_by_values,
     needs_llm,
-    normalize,
     sample_values,
 )
-from bot.storage import Database, JobRow
+from bot.sheets.workbook import Workbook, open_workbook
+from bot.storage.db import Database, JobRow
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ class _ColumnAnswer(BaseModel):
 MAPPING_SPEC = FunctionSpec(
     "map_columns", "Сопоставляет каждую колонку таблицы из данных с полем каталога мест.", _ColumnAnswer
 )
-_FIELD_BY_LABEL = {normalize(label): key for key, label in texts.FIELD_LABELS.items()}
+_FIELD_BY_LABEL = {normalize_header(label): key for key, label in texts.FIELD_LABELS.items()}
 
 
 def _check_column(
@@ -211,7 +211,7 @@ def _check_column(
     found = None
     if isinstance(value, str):
         key = value.strip().lower()
-        found = key if key in FIELDS or key == "none" else _FIELD_BY_LABEL.get(normalize(value))
+        found = key if key in FIELDS or key == "none" else _FIELD_BY_LABEL.get(normalize_header(value))
     if found is None:
         raise ItemRejected(f"field {value!r} is not in the list")
     return (None if found == "none" else found), confidence(item.get("confidence"))
@@ -243,7 +243,7 @@ async def plan_file(
     if remembered is not None:
         plan.columns = _from_memory(layout.headers, json.loads(remembered))
         return plan
-    header_memory = await db.recall_headers([normalize(h) for h in layout.headers])
+    header_memory = await db.recall_headers([normalize_header(h) for h in layout.headers])
     plan.columns = map_by_headers(layout.headers, layout.alternatives, header_memory)
     map_by_values(plan.columns, samples)
     if needs_llm(plan.columns):
@@ -286,20 +286,11 @@ async def remember_plan(db: Database, plan: Plan, user_id: int) -> None:
     fields = [c.field for c in sorted(plan.columns, key=lambda c: c.index)]
     await db.remember_mapping(plan.signature, user_id, json.dumps(fields))
     await db.remember_headers(
-        {normalize(c.header): c.field for c in plan.columns if not c.header.startswith("Колонка ")}
+        {normalize_header(c.header): c.field for c in plan.columns if not c.header.startswith("Колонка ")}
     )
 
 
 # --- the upload flow behind the bot and the CLI ----------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    """Hash a file in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class ImportService:

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from bot import texts
-from bot.config import Settings
-from bot.excel import CellValue, SummaryData, write_enriched
-from bot.places import Plan
-from bot.storage import Database, JobRow
-from bot.taxonomy import Taxonomy
+from bot.core.config import Settings
+from bot.places.plan import Plan
+from bot.places.taxonomy import Taxonomy
+from bot.sheets.workbook import CellValue, SummaryData, write_enriched
+from bot.storage.db import Database, JobRow
 
 ADDED_HEADERS = ["Категория", "Подкатегория", "Описание", "Статус"]
 JSONL_FIELDS = (

@@ -12,7 +12,6 @@ import difflib
 import hashlib
 import json
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,9 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.errors import UserFacingError
+from bot.core.errors import UserFacingError
+from bot.core.text import normalize, phrase_forms, stems_of
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "taxonomy.json"
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "taxonomy.json"
 OTHER = "other"
 
 CONFIDENCE_EXACT = 1.0
@@ -44,60 +44,11 @@ Target = tuple[str, str | None]
 _KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
 _OSM_RE = re.compile(r"([a-z_:]+)\s*=\s*([a-z0-9_:-]+)")
 _SPLIT_RE = re.compile(r"[,;|/\\\n]+|\s+(?:или|or)\s+")
-_APOSTROPHE_RE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
-_NON_WORD_RE = re.compile(r"[\W_]+")
-_CYRILLIC_RE = re.compile(r"[а-я]")
 
 # --- normalisation and a small Russian/English stemmer ------------------------------------------
 
 # Case endings that end in a consonant; after them (or alone) trailing vowels are stripped, which
 # covers -ы, -и, -а, -ая, -ое, -ие, -ый (й is read as и) and the like.
-_RU_ENDINGS = ("ого", "его", "ому", "ему", "ов", "ев", "ах", "ях", "ам", "ям", "ых", "их", "ым", "им", "ми")
-_RU_VOWELS = "аеиоуыэюяь"
-MIN_STEM = 3
-
-
-def normalize(text: str) -> str:
-    """Lowercase, ё→е, drop apostrophes inside words, turn quotes and punctuation into single spaces."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
-    text = _APOSTROPHE_RE.sub("", text)
-    return _NON_WORD_RE.sub(" ", text).strip()
-
-
-def stem(word: str, *, case_endings: bool = True) -> str:
-    """Return a crude stem of one normalised word, so plural and adjective forms meet.
-
-    With ``case_endings=False`` only trailing vowels go: «остров» stays «остров», where the full
-    stem «остр» would miss «острова».
-    """
-    if _CYRILLIC_RE.search(word):
-        word = word.replace("й", "и")
-        for ending in _RU_ENDINGS if case_endings else ():
-            if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
-                word = word[: -len(ending)]
-                break
-        stripped = word.rstrip(_RU_VOWELS)
-        return stripped if len(stripped) >= MIN_STEM else word[:MIN_STEM]
-    if not (word.isascii() and word.isalpha()) or len(word) <= 3 or word.endswith(("ss", "us", "is")):
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "sses", "xes")):
-        return word[:-2]
-    return word[:-1] if word.endswith("s") else word
-
-
-def stems_of(text: str) -> tuple[str, ...]:
-    """Normalise a text and stem each of its words."""
-    return tuple(stem(word) for word in normalize(text).split())
-
-
-def phrase_forms(text: str) -> set[tuple[str, ...]]:
-    """Return the stemmed forms a known phrase is indexed under (full stems and vowel-only stems)."""
-    words = normalize(text).split()
-    forms = {tuple(stem(word) for word in words), tuple(stem(word, case_endings=False) for word in words)}
-    forms.discard(())
-    return forms
 
 
 # --- public value types ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Review analysis: sentiment, summary, pros and cons, aspects and a moderation verdict.
 
-The rules (`bot.rules`) read every review first: a clear-cut reject (obscenity, insults, contacts,
+The rules (`bot.places.category_rules`) read every review first: a clear-cut reject (obscenity, insults, contacts,
 ads) costs no GigaChat call. The rest go to GigaChat many per call, and every answer is checked —
 values from the fixed sets only, evidence quoted verbatim, at most three pros and cons — and merged
 with the rules, which have the last word on what may never be approved. Answers are cached by the
@@ -23,9 +23,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot import texts
-from bot.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected
-from bot.llm import CallContext, FunctionSpec, GigaChatClient
-from bot.rules import (
+from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected
+from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.reviews.moderation import (
     ASPECTS,
     LITTLE_DATA,
     MAX_EVIDENCE,
@@ -44,7 +44,7 @@ from bot.rules import (
     rating_contradicts,
     verdict_for,
 )
-from bot.storage import Database
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import texts
-from bot.errors import UserFacingError
-from bot.excel import CellValue, open_workbook, write_sheets
-from bot.mapping import normalize
-from bot.review_summary import aggregate, template_summary
-from bot.reviews import ReviewAnalysis, ReviewInput
+from bot.core.errors import UserFacingError
+from bot.core.text import normalize_header
+from bot.reviews.analysis import ReviewAnalysis, ReviewInput
+from bot.reviews.summary import aggregate, template_summary
+from bot.sheets.workbook import CellValue, open_workbook, write_sheets
 
 HEAD_ROWS = 10
 REVIEW_FIELDS = ("place", "text", "rating", "author", "date")
@@ -46,7 +46,7 @@ class ReviewTable:
 
 def field_of(header: object) -> str | None:
     """The review field a header names, if any."""
-    text = normalize(header)
+    text = normalize_header(header)
     if text in _ALIAS_FIELD:
         return _ALIAS_FIELD[text]
     for name, aliases in COLUMN_ALIASES.items():

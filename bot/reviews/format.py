@@ -6,8 +6,8 @@ import html
 import re
 
 from bot import texts
-from bot.review_summary import PlaceSummary
-from bot.reviews import ReviewAnalysis
+from bot.reviews.analysis import ReviewAnalysis
+from bot.reviews.summary import PlaceSummary
 
 
 def plain(text: str) -> str:

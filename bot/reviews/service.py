@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
-from bot.llm import CallContext, GigaChatClient
-from bot.places import file_sha256
-from bot.review_files import ReviewTable, read_reviews, write_reviews_book
-from bot.review_summary import PlaceSummariser, PlaceSummary
-from bot.reviews import ReviewAnalyser, ReviewAnalysis, ReviewInput, text_hash
-from bot.storage import Database, now_iso
+from bot.core.config import Settings
+from bot.core.files import file_sha256
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.reviews.analysis import ReviewAnalyser, ReviewAnalysis, ReviewInput, text_hash
+from bot.reviews.files import ReviewTable, read_reviews, write_reviews_book
+from bot.reviews.summary import PlaceSummariser, PlaceSummary
+from bot.storage.db import Database, now_iso
 
 log = logging.getLogger(__name__)
 

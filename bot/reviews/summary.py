@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 from bot import texts
-from bot.batch import GigaChatGate
-from bot.enrich import grounded
-from bot.errors import LLMError
-from bot.llm import CallContext, FunctionSpec, GigaChatClient
-from bot.reviews import ReviewAnalysis
-from bot.rules import ASPECTS, SENTIMENTS
-from bot.storage import Database
-from bot.taxonomy import stems_of
+from bot.core.errors import LLMError
+from bot.core.text import stems_of
+from bot.gigachat.batch import GigaChatGate
+from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.gigachat.grounding import grounded
+from bot.reviews.analysis import ReviewAnalysis
+from bot.reviews.moderation import ASPECTS, SENTIMENTS
+from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 

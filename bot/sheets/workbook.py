@@ -38,7 +38,7 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
-from bot.errors import UserFacingError
+from bot.core.errors import UserFacingError
 
 CellValue = str | int | float | bool | None
 _T = TypeVar("_T")

@@ -14,7 +14,7 @@ from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot import texts
-from bot.handlers.keyboards import grant_keyboard
+from bot.telegram.keyboards import grant_keyboard
 from bot.users import Person, Role, UserService
 
 log = logging.getLogger(__name__)

@@ -19,17 +19,17 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot import texts
-from bot.config import Settings, check_token
-from bot.errors import UserFacingError
-from bot.handlers import admin, catalogue, common, errors, imports, jobs, reviews
-from bot.handlers.access import AccessMiddleware
-from bot.handlers.errors import AdminAlerts
-from bot.handlers.jobs import TelegramNotifier
-from bot.handlers.menus import refresh_menus
-from bot.handlers.session import ReliableRequests
-from bot.logs import Scrubber
+from bot.core.config import Settings, check_token
+from bot.core.errors import UserFacingError
+from bot.core.logs import Scrubber
 from bot.services import Services, open_services
-from bot.storage import JobRow
+from bot.storage.db import JobRow
+from bot.telegram.access import AccessMiddleware
+from bot.telegram.handlers import admin, catalogue, common, errors, imports, jobs, reviews
+from bot.telegram.handlers.errors import AdminAlerts
+from bot.telegram.handlers.jobs import TelegramNotifier
+from bot.telegram.menus import refresh_menus
+from bot.telegram.session import ReliableRequests
 
 log = logging.getLogger(__name__)
 

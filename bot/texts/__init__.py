@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from bot.errors import Cause
+from bot.core.errors import Cause
 
 # --- GigaChat causes: (what is wrong, how to fix it) -------------------------------------------
 

@@ -13,14 +13,14 @@ from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.deep_linking import create_start_link
 
 from bot import texts
-from bot.config import Settings
-from bot.diagnose import run_diagnose
-from bot.errors import UserFacingError
-from bot.handlers.access import RoleFilter, describe_user
-from bot.handlers.keyboards import DiagnoseCallback, GrantCallback, diagnose_keyboard
-from bot.handlers.menus import set_person_menu
-from bot.handlers.replies import send_long
-from bot.llm import GigaChatClient
+from bot.core.config import Settings
+from bot.core.errors import UserFacingError
+from bot.gigachat.client import GigaChatClient
+from bot.gigachat.diagnose import run_diagnose
+from bot.telegram.access import RoleFilter, describe_user
+from bot.telegram.keyboards import DiagnoseCallback, GrantCallback, diagnose_keyboard
+from bot.telegram.menus import set_person_menu
+from bot.telegram.replies import send_long
 from bot.users import Person, Role, UserService
 
 log = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from aiogram.types import CallbackQuery, FSInputFile, Message
 from aiogram.utils.chat_action import ChatActionSender
 
 from bot import texts
-from bot.catalogue import Catalogue, SearchPage
-from bot.handlers.access import RoleFilter
-from bot.handlers.keyboards import PageCallback, pages_keyboard
-from bot.handlers.replies import send_long
-from bot.storage import Database
-from bot.taxonomy import Taxonomy
+from bot.places.catalogue import Catalogue, SearchPage
+from bot.places.taxonomy import Taxonomy
+from bot.storage.db import Database
+from bot.telegram.access import RoleFilter
+from bot.telegram.keyboards import PageCallback, pages_keyboard
+from bot.telegram.replies import send_long
 from bot.users import Role
 
 PAGE = 5

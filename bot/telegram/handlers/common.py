@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot import texts
-from bot.handlers.menus import set_person_menu
+from bot.telegram.menus import set_person_menu
 from bot.users import Person, UserService
 
 

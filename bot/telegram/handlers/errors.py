@@ -13,8 +13,8 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, User
 
 from bot import texts
-from bot.errors import UserFacingError
-from bot.handlers.access import describe_user
+from bot.core.errors import UserFacingError
+from bot.telegram.access import describe_user
 from bot.users import UserService
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,14 @@ from aiogram.types import CallbackQuery, Document, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 
 from bot import texts
-from bot.config import Settings
-from bot.excel import SUPPORTED_EXTENSIONS
-from bot.handlers.access import RoleFilter
-from bot.handlers.jobs import TelegramNotifier
-from bot.handlers.keyboards import (
+from bot.core.config import Settings
+from bot.jobs.runner import JobRunner
+from bot.places.mapping import sample_values
+from bot.places.plan import ImportService, Plan
+from bot.sheets.workbook import SUPPORTED_EXTENSIONS
+from bot.telegram.access import RoleFilter
+from bot.telegram.handlers.jobs import TelegramNotifier
+from bot.telegram.keyboards import (
     FieldCallback,
     JobCallback,
     MapCallback,
@@ -25,9 +28,6 @@ from bot.handlers.keyboards import (
     same_file_keyboard,
     sheets_keyboard,
 )
-from bot.jobs import JobRunner
-from bot.mapping import sample_values
-from bot.places import ImportService, Plan
 from bot.users import Person, Role
 
 log = logging.getLogger(__name__)

@@ -15,11 +15,11 @@ from aiogram.types import CallbackQuery, FSInputFile, Message
 from aiogram.utils.chat_action import ChatActionSender
 
 from bot import texts
-from bot.handlers.access import RoleFilter
-from bot.handlers.keyboards import JobCallback, jobs_keyboard, stop_keyboard
-from bot.import_job import Counters, JobOutcome, JobProgress
-from bot.jobs import JobRunner
-from bot.storage import Database, JobRow
+from bot.jobs.runner import JobRunner
+from bot.places.job import Counters, JobOutcome, JobProgress
+from bot.storage.db import Database, JobRow
+from bot.telegram.access import RoleFilter
+from bot.telegram.keyboards import JobCallback, jobs_keyboard, stop_keyboard
 from bot.users import Person, Role
 
 log = logging.getLogger(__name__)

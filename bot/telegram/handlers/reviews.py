@@ -18,14 +18,14 @@ from aiogram.utils.chat_action import ChatActionSender
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import texts
-from bot.config import Settings
-from bot.errors import UserFacingError
-from bot.excel import SUPPORTED_EXTENSIONS
-from bot.handlers.access import RoleFilter
-from bot.handlers.replies import send_long
-from bot.review_format import analysis_lines, summary_text
-from bot.review_service import FileOutcome, ReviewService, StoredReview
+from bot.core.config import Settings
+from bot.core.errors import UserFacingError
+from bot.reviews.format import analysis_lines, summary_text
+from bot.reviews.service import FileOutcome, ReviewService, StoredReview
 from bot.services import BackgroundTasks
+from bot.sheets.workbook import SUPPORTED_EXTENSIONS
+from bot.telegram.access import RoleFilter
+from bot.telegram.replies import send_long
 from bot.users import Person, Role
 
 log = logging.getLogger(__name__)

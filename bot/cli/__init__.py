@@ -1,0 +1,1 @@
+"""The command line (`python -m bot …`): every command goes through bot.services."""
