@@ -102,7 +102,7 @@ async def cmd_diagnose(settings: Settings, *, offline: bool, as_json: bool) -> i
     if as_json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
-        print(texts.format_diagnose(report.rows(), ok=report.ok, offline=offline))
+        print(texts.format_diagnose(report.rows(), offline=offline))
     return 0 if report.ok else 1
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -24,6 +25,8 @@ from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.telegram import TelegramEmulator
 from tests.harness import ADMIN, harness_settings
+
+pytestmark = pytest.mark.slow  # end-to-end through the emulators or a subprocess
 
 
 def child_env(**extra: str) -> dict[str, str]:

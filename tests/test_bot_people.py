@@ -6,7 +6,11 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.harness import ADMIN, MANAGER, MODERATOR, STRANGER, running_bot
+
+pytestmark = pytest.mark.slow  # end-to-end through the emulators or a subprocess
 
 
 def command_names(commands: list[dict[str, str]]) -> set[str]:

@@ -9,9 +9,14 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.workbooks import write_xlsx
+
+pytestmark = pytest.mark.slow  # end-to-end through the emulators or a subprocess
+
 
 DEMO = Path(__file__).resolve().parents[1] / "examples" / "places_demo.xlsx"
 

@@ -8,11 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.emulators.contract import forced_function, function_reply
 from tests.emulators.gigachat import ChatReply, GigaChatEmulator
 from tests.emulators.places_model import PlacesModel
 from tests.harness import ADMIN, MANAGER, running_bot
 from tests.workbooks import unknown_places, write_xlsx
+
+pytestmark = pytest.mark.slow  # end-to-end through the emulators or a subprocess
+
 
 SECOND_ADMIN = ADMIN + 1
 

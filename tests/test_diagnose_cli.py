@@ -16,6 +16,9 @@ import trustme
 from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator, tls_server_context
 
+pytestmark = pytest.mark.slow  # end-to-end through the emulators or a subprocess
+
+
 CLIENT_ID = "019a86cb-584a-7bbd-8527-d6f4b400bfe7"
 
 

@@ -36,7 +36,7 @@ def client_for(settings_factory: SettingsFactory, sink: list[Usage] | None = Non
             sink.append(usage)
 
     options = {"backoff_base": 0.01, **kwargs}
-    return GigaChatClient.from_settings(settings_factory(), usage_sink=record, **options)  # type: ignore[arg-type]
+    return GigaChatClient.from_settings(settings_factory(), usage_sink=record, **options)
 
 
 async def test_text_answer_and_usage_is_reported(make_settings: SettingsFactory, gigachat: GigaChatEmulator) -> None:

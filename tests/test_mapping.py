@@ -13,6 +13,7 @@ from bot.places.mapping import (
     map_by_values,
     needs_llm,
 )
+from bot.sheets.workbook import CellValue
 
 
 def fields(columns: list[ColumnMapping]) -> list[str | None]:
@@ -210,7 +211,7 @@ def test_llm_answer_fills_only_undecided_columns() -> None:
 
 
 def test_title_and_blank_rows_above_the_header() -> None:
-    head = [
+    head: list[tuple[int, list[CellValue]]] = [
         (1, ["Реестр мест Москвы на 2026 год", None, None]),
         (2, [None, None, None]),
         (3, ["Название", "Адрес", "Телефон"]),
@@ -222,7 +223,7 @@ def test_title_and_blank_rows_above_the_header() -> None:
 
 
 def test_two_row_header_groups() -> None:
-    head = [
+    head: list[tuple[int, list[CellValue]]] = [
         (1, ["Название", "Контакты", None, "Адрес"]),
         (2, [None, "Телефон", "Email", None]),
         (3, ["Кафе", "+7 495 1234567", "a@b.ru", "Ленина 1"]),
@@ -235,7 +236,7 @@ def test_two_row_header_groups() -> None:
 
 
 def test_merged_group_header_cells() -> None:
-    head = [
+    head: list[tuple[int, list[CellValue]]] = [
         (1, ["Объект", None, "Контакты", None]),
         (2, ["Название", "Тип", "Телефон", "Сайт"]),
         (3, ["Кафе", "кафе", "+7 495 1234567", "a.ru"]),
@@ -247,14 +248,18 @@ def test_merged_group_header_cells() -> None:
 
 
 def test_merged_title_is_not_a_group_header() -> None:
-    head = [(1, ["Список мест", None, None]), (2, ["Название", "Тип", "Телефон"]), (3, ["Кафе", "кафе", "1"])]
+    head: list[tuple[int, list[CellValue]]] = [
+        (1, ["Список мест", None, None]),
+        (2, ["Название", "Тип", "Телефон"]),
+        (3, ["Кафе", "кафе", "1"]),
+    ]
     layout = detect_layout(head, merged=[(1, 0, 1, 2)])
     assert layout is not None
     assert layout.headers == ["Название", "Тип", "Телефон"]
 
 
 def test_mos_ru_captions_under_english_names() -> None:
-    head = [
+    head: list[tuple[int, list[CellValue]]] = [
         (1, ["Name", "AdmArea", "Address", "PublicPhone"]),
         (2, ["Наименование", "Административный округ", "Адрес", "Телефон"]),
         (3, ["Кафе", "ЦАО", "Тверская 1", "+7 495 1234567"]),
@@ -265,7 +270,7 @@ def test_mos_ru_captions_under_english_names() -> None:
 
 
 def test_header_not_on_row_one_and_empty_header_cells() -> None:
-    head = [(5, ["", "Название", None, "Адрес"]), (6, [1, "Кафе", "x", "Мира 1"])]
+    head: list[tuple[int, list[CellValue]]] = [(5, ["", "Название", None, "Адрес"]), (6, [1, "Кафе", "x", "Мира 1"])]
     layout = detect_layout(head)
     assert layout is not None
     assert layout.header_row == 5

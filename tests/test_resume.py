@@ -8,6 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.storage.db import Database
 from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator
@@ -15,6 +17,9 @@ from tests.emulators.places_model import PlacesModel
 from tests.emulators.telegram import TelegramEmulator
 from tests.harness import MANAGER
 from tests.workbooks import unknown_places, write_xlsx
+
+pytestmark = pytest.mark.slow  # end-to-end through the emulators or a subprocess
+
 
 ROWS = 600
 
@@ -28,10 +33,10 @@ async def start_bot(
         GIGACHAT_CREDENTIALS=key, GIGACHAT_BASE_URL=gigachat.base_url, GIGACHAT_AUTH_URL=gigachat.auth_url,
         GIGACHAT_FALLBACK_URLS="", ADMIN_IDS="1",
     )  # fmt: skip
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=(tmp_path / "bot.log").open("ab"),
-    )  # fmt: skip
+    with (tmp_path / "bot.log").open("ab") as log:  # the child keeps its own copy of the descriptor
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
 
 
 async def job_progress(db_path: Path) -> int:

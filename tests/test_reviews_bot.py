@@ -6,12 +6,16 @@ import asyncio
 import io
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.storage.db import Database
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.reviews_model import PLACES, ReviewsModel, sample_reviews
 from tests.harness import MANAGER, MODERATOR, BotHarness, running_bot
+
+pytestmark = pytest.mark.slow  # end-to-end through the emulators or a subprocess
+
 
 ROLES = {MODERATOR: "moderator", MANAGER: "manager"}
 

@@ -27,7 +27,7 @@ async def test_a_failed_batch_leaves_nothing_even_with_other_writers(tmp_path: P
         original = db._conn.executemany
 
         async def slow_executemany(*args: object, **kwargs: object) -> object:
-            result = await original(*args, **kwargs)  # type: ignore[arg-type]
+            result = await original(*args, **kwargs)
             await asyncio.sleep(0.05)  # a slow disk: other writers get their turn in the middle of the batch
             return result
 

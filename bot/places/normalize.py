@@ -154,7 +154,7 @@ def build_place(row: Sequence[Any], columns: Sequence[ColumnMapping]) -> tuple[P
     for name, parts in joined.items():
         separator = " " if name == "address" and len(parts) > 1 and len(parts[-1]) <= 6 else ", "
         setattr(place, name, separator.join(dict.fromkeys(parts)))
-    _clean(place, problems)
+    _clean(place)
     return place, problems
 
 
@@ -177,7 +177,7 @@ def _set_number(place: Place, column: ColumnMapping, value: Any, problems: list[
     setattr(place, str(column.field), number)
 
 
-def _clean(place: Place, problems: list[tuple[str, str, str]]) -> None:
+def _clean(place: Place) -> None:
     if place.phone:
         place.phone = normalize_phone(place.phone)
     if place.website:

@@ -187,7 +187,7 @@ class ReviewService:
             await self.db.add_reviews(records)
             analyses.extend(found)
             await self.db.update_job(job_id, processed=len(analyses))
-        return await self._finish(job_id, job.file_name, table, analyses, places, analyser.llm_note)
+        return await self._finish(job_id, table, analyses, places, analyser.llm_note)
 
     async def _match_places(self, table: ReviewTable) -> dict[str, int]:
         """Places named in the file that the catalogue knows (an exact name, or the only match)."""
@@ -202,7 +202,7 @@ class ReviewService:
         return found
 
     async def _finish(
-        self, job_id: int, file_name: str, table: ReviewTable, analyses: list[ReviewAnalysis],
+        self, job_id: int, table: ReviewTable, analyses: list[ReviewAnalysis],
         places: dict[str, int], llm_note: str | None,
     ) -> FileOutcome:  # fmt: skip
         self.results.mkdir(parents=True, exist_ok=True)

@@ -742,7 +742,7 @@ class _CsvSource:
             values: list[CellValue] = [field.replace("\r\n", "\n") or None for field in record]
             yield number, values + [None] * (sheet.columns - len(values))
 
-    def merged_ranges(self, sheet: SheetInfo) -> list[tuple[int, int, int, int]]:
+    def merged_ranges(self, sheet: SheetInfo) -> list[tuple[int, int, int, int]]:  # noqa: ARG002 (CSV has none)
         return []
 
     def close(self) -> None:

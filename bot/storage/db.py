@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -195,8 +195,8 @@ R = TypeVar("R")
 
 
 def _writes(
-    method: Callable[Concatenate[Database, P], Awaitable[R]],
-) -> Callable[Concatenate[Database, P], Awaitable[R]]:
+    method: Callable[Concatenate[Database, P], Coroutine[Any, Any, R]],
+) -> Callable[Concatenate[Database, P], Coroutine[Any, Any, R]]:
     """One writer at a time on the shared connection, so no statement lands inside another's transaction
     (and no commit of one caller commits half of another's batch); a failed write is rolled back."""
 

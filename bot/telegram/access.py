@@ -91,5 +91,5 @@ class RoleFilter(Filter):
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
-    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:
+    async def __call__(self, event: TelegramObject, person: Person | None = None) -> bool:  # noqa: ARG002 (aiogram passes it)
         return person is not None and person.role in self.roles

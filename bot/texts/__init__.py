@@ -305,7 +305,7 @@ DIAG_BUSY_FIX = (
 )
 
 
-def format_diagnose(checks: Sequence[tuple[str, str, str, str | None]], *, ok: bool, offline: bool) -> str:
+def format_diagnose(checks: Sequence[tuple[str, str, str, str | None]], *, offline: bool) -> str:
     """Render (status, title, detail, fix) rows as the plain-text report with numbered fixes."""
     lines = [DIAG_HEADER_OFFLINE if offline else DIAG_HEADER, ""]
     lines += [f"{STATUS_ICONS[status]} {title}: {detail}" for status, title, detail, _ in checks]
@@ -515,7 +515,7 @@ def split_message(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     return [p for p in parts if p.strip()] or [text[:limit]]
 
 
-def format_diagnose_html(checks: Sequence[tuple[str, str, str, str | None]], *, ok: bool) -> str:
+def format_diagnose_html(checks: Sequence[tuple[str, str, str, str | None]]) -> str:
     """Render the diagnose report for Telegram (HTML, every value escaped)."""
     lines = [f"<b>{DIAG_HEADER}</b>", ""]
     lines += [f"{STATUS_ICONS[s]} <b>{escape(title)}</b>: {escape(detail)}" for s, title, detail, _ in checks]

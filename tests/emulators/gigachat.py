@@ -125,7 +125,7 @@ class RecordedRequest:
     method: str
     path: str
     headers: dict[str, str]
-    json: Any | None
+    json: Any  # the parsed JSON body (None when there was none)
     form: dict[str, str] | None
     started: float  # time.monotonic() when the handler started
     finished: float | None  # time.monotonic() when the handler finished (None while in flight)

@@ -143,7 +143,7 @@ async def _diagnose_to(bot: Bot, chat_id: int, settings: Settings, llm: GigaChat
     # opening a second stream next to a running job.
     async with ChatActionSender.typing(bot=bot, chat_id=chat_id):
         report = await run_diagnose(settings, client=llm)
-    text = texts.format_diagnose_html(report.rows(), ok=report.ok)
+    text = texts.format_diagnose_html(report.rows())
     await send_long(bot, chat_id, text, reply_markup=diagnose_keyboard(), file_name="diagnose.txt")
 
 

@@ -17,7 +17,6 @@ from aiogram.utils.chat_action import ChatActionSender
 from bot import texts
 from bot.places.catalogue import Catalogue, SearchPage
 from bot.places.taxonomy import Taxonomy
-from bot.storage.db import Database
 from bot.telegram.access import RoleFilter
 from bot.telegram.keyboards import PageCallback, pages_keyboard
 from bot.telegram.replies import send_long
@@ -107,7 +106,7 @@ async def cmd_categories(message: Message, taxonomy: Taxonomy, bot: Bot) -> None
     await send_long(bot, message.chat.id, text, file_name="categories.txt")
 
 
-async def cmd_stats(message: Message, catalogue: Catalogue, db: Database) -> None:
+async def cmd_stats(message: Message, catalogue: Catalogue) -> None:
     """Admins: places per category, jobs, GigaChat calls and tokens per person this month."""
     stats = await catalogue.stats()
     lines = [
