@@ -70,8 +70,8 @@ class Services:
     def __post_init__(self) -> None:
         self.imports = ImportService(self.settings, self.db, self.llm)
         self.catalogue = Catalogue(self.db, self.taxonomy, self.settings.database_path.parent / "exports")
-        self.jobs = JobRunner(self.settings, self.db, self.llm, self.taxonomy, self.tasks.spawn)
         self.reviews = ReviewService(self.settings, self.db, self.llm)
+        self.jobs = JobRunner(self.settings, self.db, self.llm, self.taxonomy, self.tasks.spawn, self.reviews)
 
     def gigachat_mode(self) -> str:
         """Describe how GigaChat is used, for the start-up log line."""

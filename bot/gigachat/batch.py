@@ -26,6 +26,7 @@ from gigachat.models import Messages, MessagesRole
 
 from bot import texts
 from bot.core.errors import Cause, InvalidAnswerError, LLMError
+from bot.core.tasks import gather_or_cancel
 from bot.gigachat.client import CallContext, FunctionAnswer, FunctionSpec, GigaChatClient, repair_turn
 
 log = logging.getLogger(__name__)
@@ -189,7 +190,7 @@ class BatchAsker(Generic[K, R]):
                 await progress(settled)
             return outcome
 
-        outcomes = await asyncio.gather(*(one(chunk) for chunk in chunks))
+        outcomes = await gather_or_cancel(one(chunk) for chunk in chunks)
         total: BatchOutcome[K, R] = BatchOutcome()
         for outcome in outcomes:
             total.results.update(outcome.results)

@@ -1,4 +1,8 @@
-"""Running import jobs in the background: one at a time per manager, stoppable, resumed after a restart."""
+"""Background jobs of both kinds — imports of places and files of reviews — resumed after a restart.
+
+Imports: one at a time per manager, stoppable. Review files: each in its own task; what was stored
+before a restart is kept and the file goes on from there.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from bot.gigachat.client import GigaChatClient
 from bot.places.job import Describe, ImportJob, JobOutcome, JobProgress
 from bot.places.plan import Plan
 from bot.places.taxonomy import Taxonomy
+from bot.reviews.service import FileOutcome, ReviewService
 from bot.storage.db import Database, JobRow
 
 log = logging.getLogger(__name__)
@@ -32,6 +37,15 @@ class Notifier(Protocol):
     async def failed(self, job: JobRow, error_text: str) -> None: ...
 
 
+class FileReporter(Protocol):
+    """How a file of reviews talks to its owner (the Telegram side implements it)."""
+
+    async def started(self, resumed: bool) -> None: ...
+    async def progress(self, done: int, total: int) -> None: ...
+    async def finished(self, outcome: FileOutcome) -> None: ...
+    async def failed(self, error_text: str) -> None: ...
+
+
 @dataclass
 class _Running:
     stop: asyncio.Event
@@ -42,9 +56,15 @@ class JobRunner:
     """Starts jobs as background tasks; a manager's second file waits for the first."""
 
     def __init__(
-        self, settings: Settings, db: Database, llm: GigaChatClient | None, taxonomy: Taxonomy, spawn: Spawn
+        self,
+        settings: Settings,
+        db: Database,
+        llm: GigaChatClient | None,
+        taxonomy: Taxonomy,
+        spawn: Spawn,
+        reviews: ReviewService,
     ) -> None:
-        self.settings, self.db, self.llm, self.taxonomy = settings, db, llm, taxonomy
+        self.settings, self.db, self.llm, self.taxonomy, self.reviews = settings, db, llm, taxonomy, reviews
         self._spawn = spawn
         self._locks: dict[int, asyncio.Lock] = {}
         self._running: dict[int, _Running] = {}
@@ -120,10 +140,38 @@ class JobRunner:
             self._running.pop(job_id, None)
         await notifier.finished(await self._job(job_id), outcome)
 
-    async def resume_all(self, notifier_for: Callable[[JobRow], Awaitable[Notifier]]) -> int:
-        """Start again every job a restart interrupted; return how many."""
+    def start_reviews(self, job_id: int, reporter: FileReporter, *, resumed: bool = False) -> None:
+        """Analyse a registered file of reviews in the background."""
+        self._spawn(self._run_reviews(job_id, reporter, resumed), f"reviews-{job_id}")
+
+    async def _run_reviews(self, job_id: int, reporter: FileReporter, resumed: bool) -> None:
+        """Analyse the file and report; every failure is told to the moderator."""
+        try:
+            await reporter.started(resumed)
+            outcome = await self.reviews.run_file(job_id, reporter.progress)
+        except UserFacingError as error:
+            await self.db.update_job(job_id, status="failed", error=error.message)
+            await reporter.failed(error.message + (f" {error.fix}" if error.fix else ""))
+            return
+        except Exception:
+            log.exception("reviews job %s failed", job_id)
+            await self.db.update_job(job_id, status="failed", error="internal error")
+            await reporter.failed(texts.REVIEWS_FILE_CRASHED)
+            return
+        await reporter.finished(outcome)
+
+    async def resume_all(
+        self,
+        notifier_for: Callable[[JobRow], Awaitable[Notifier]],
+        reporter_for: Callable[[JobRow], Awaitable[FileReporter]] | None = None,
+    ) -> int:
+        """Start again every job a restart interrupted (imports, and files of reviews); return how many."""
         jobs = await self.db.unfinished_jobs()
         for job in jobs:
             describe: Describe = job.options if job.options in ("empty", "all", "none") else "empty"  # type: ignore[assignment]
             await self.start(job.id, await notifier_for(job), describe=describe, resumed=True)
-        return len(jobs)
+        files = await self.db.unfinished_review_jobs() if reporter_for is not None else []
+        for job in files:
+            assert reporter_for is not None
+            self.start_reviews(job.id, await reporter_for(job), resumed=True)
+        return len(jobs) + len(files)

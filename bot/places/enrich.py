@@ -11,7 +11,6 @@ never costs a second call; only calls that got no answer at all (errors) are not
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import json
@@ -23,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, Field, create_model
 
 from bot import texts
+from bot.core.tasks import gather_or_cancel
 from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
 from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
 from bot.gigachat.grounding import grounded
@@ -280,7 +280,7 @@ class Enricher:
             await ready({row: self._decided(fresh[keys[row]]) for row in rows if keys[row] in fresh})
 
         chunks = [ask[start : start + CATEGORY_CHUNK] for start in range(0, len(ask), CATEGORY_CHUNK)]
-        await asyncio.gather(*(batch(chunk) for chunk in chunks))
+        await gather_or_cancel(batch(chunk) for chunk in chunks)
 
     def _decided(self, raw: str) -> CategoryResult:
         """A cached final decision: GigaChat's category, or "could not help" left to a person."""

@@ -441,6 +441,7 @@ class _Describer:
             written = await asyncio.gather(*self.tasks)
         except BaseException:
             self.cancel()
+            await asyncio.gather(*self.tasks, return_exceptions=True)
             raise
         counters = self.job.counters
         for part in written:

@@ -169,8 +169,9 @@ class ReviewService:
             )
         )
         places = await self._match_places(table)
-        analyses: list[ReviewAnalysis] = []
-        for start in range(0, total, FILE_BATCH):
+        # After a restart: the reviews stored before it are kept, the file goes on from there.
+        analyses = [ReviewAnalysis.load(raw) for raw in await self.db.job_review_analyses(job_id)]
+        for start in range(len(analyses), total, FILE_BATCH):
             batch = table.inputs[start : start + FILE_BATCH]
 
             async def report(done: int, offset: int = start) -> None:
@@ -184,9 +185,8 @@ class ReviewService:
                 _record(r, a, place_id=places.get(r.place or ""), job_id=job_id, user_id=job.user_id or None)
                 for r, a in zip(batch, found, strict=True)
             ]
-            await self.db.add_reviews(records)
+            await self.db.add_reviews(records, job_id=job_id, processed=start + len(found))
             analyses.extend(found)
-            await self.db.update_job(job_id, processed=len(analyses))
         return await self._finish(job_id, table, analyses, places, analyser.llm_note)
 
     async def _match_places(self, table: ReviewTable) -> dict[str, int]:

@@ -786,6 +786,21 @@ class Database:
             round(review_tokens / reviews, 1) if reviews else None,
         )
 
+    async def job_review_analyses(self, job_id: int) -> list[str]:
+        """The stored analyses of a file job's reviews, in file order (what a resumed job already did)."""
+        async with self._conn.execute(
+            "SELECT analysis FROM reviews WHERE source_job = ? ORDER BY id", (job_id,)
+        ) as cursor:
+            return [str(row[0]) for row in await cursor.fetchall()]
+
+    async def unfinished_review_jobs(self) -> list[JobRow]:
+        """Telegram files of reviews that were being analysed when the process stopped."""
+        async with self._conn.execute(
+            f"SELECT {JOB_COLUMNS} FROM jobs WHERE kind = 'reviews' AND status = 'reviewing' AND chat_id != 0"
+            " ORDER BY id"
+        ) as cursor:
+            return [JobRow(*row) for row in await cursor.fetchall()]
+
     async def unfinished_jobs(self) -> list[JobRow]:
         """Telegram jobs that were running or queued when the process stopped (CLI jobs have chat 0)."""
         async with self._conn.execute(
@@ -805,8 +820,14 @@ class Database:
     # --- reviews -------------------------------------------------------------------------------
 
     @_writes
-    async def add_reviews(self, reviews: list[dict[str, Any]]) -> list[int]:
-        """Store analysed reviews (keys are `REVIEW_COLUMNS`) in one transaction; return their ids."""
+    async def add_reviews(
+        self, reviews: list[dict[str, Any]], *, job_id: int | None = None, processed: int | None = None
+    ) -> list[int]:
+        """Store analysed reviews (keys are `REVIEW_COLUMNS`) in one transaction; return their ids.
+
+        With `job_id` the job's progress is committed in the same transaction, so a file job resumed
+        after a restart neither loses nor doubles a review.
+        """
         stamp = now_iso()
         ids: list[int] = []
         await self._conn.execute("BEGIN")
@@ -820,6 +841,10 @@ class Database:
                 )
                 assert cursor.lastrowid is not None
                 ids.append(cursor.lastrowid)
+            if job_id is not None:
+                await self._conn.execute(
+                    "UPDATE jobs SET processed = ?, updated_at = ? WHERE id = ?", (processed, stamp, job_id)
+                )
             await self._conn.commit()
         except BaseException:
             await self._conn.rollback()

@@ -28,6 +28,7 @@ from bot.telegram.access import AccessMiddleware
 from bot.telegram.handlers import admin, catalogue, common, errors, imports, jobs, reviews
 from bot.telegram.handlers.errors import AdminAlerts
 from bot.telegram.handlers.jobs import TelegramNotifier
+from bot.telegram.handlers.reviews import ReviewFileReporter
 from bot.telegram.menus import refresh_menus
 from bot.telegram.session import ReliableRequests
 
@@ -85,9 +86,12 @@ async def on_startup(bot: Bot, services: Services) -> None:
     async def notifier_for(job: JobRow) -> TelegramNotifier:
         return TelegramNotifier(bot, job.chat_id)
 
-    resumed = await services.jobs.resume_all(notifier_for)
+    async def reporter_for(job: JobRow) -> ReviewFileReporter:
+        return ReviewFileReporter(bot, job.chat_id, job.file_name)
+
+    resumed = await services.jobs.resume_all(notifier_for, reporter_for)
     if resumed:
-        log.info("resumed %d interrupted import job(s)", resumed)
+        log.info("resumed %d interrupted job(s)", resumed)
 
 
 def webhook_path(settings: Settings) -> str:

@@ -958,6 +958,7 @@ QUEUE_LINE = "№{id} · {verdict} · {place}{text}"
 REVIEWS_FILE_STARTED = "⏳ Разбираю отзывы из «{file}»"
 REVIEWS_FILE_PROGRESS = "{title}\n{bar} {percent:.0%}\nОтзывов: {processed} из {total}"
 REVIEWS_FILE_DONE = "✅ Отзывы из «{file}» разобраны"
+REVIEWS_FILE_RESUMED = "🔁 Бот перезапускался — продолжаю разбор отзывов из «{file}» с того места, где остановился."
 REVIEWS_FILE_FAILED = "❌ Не удалось разобрать «{file}»: {error}"
 REVIEWS_FILE_CRASHED = "внутренняя ошибка; администраторы уже знают."
 REVIEWS_FILE_SUMMARY = (

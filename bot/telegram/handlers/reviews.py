@@ -19,10 +19,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import texts
 from bot.core.config import Settings
-from bot.core.errors import UserFacingError
+from bot.jobs.runner import JobRunner
 from bot.reviews.format import analysis_lines, summary_text
 from bot.reviews.service import FileOutcome, ReviewService, StoredReview
-from bot.services import BackgroundTasks
 from bot.sheets.workbook import SUPPORTED_EXTENSIONS
 from bot.telegram.access import RoleFilter
 from bot.telegram.replies import send_long
@@ -262,8 +261,9 @@ class ReviewFileReporter:
         title = texts.REVIEWS_FILE_STARTED.format(file=escape(self.file_name))
         return texts.REVIEWS_FILE_PROGRESS.format(title=title, bar=bar, percent=share, processed=done, total=total)
 
-    async def started(self) -> None:
-        sent = await self.bot.send_message(self.chat_id, self._progress_text(0, 0).split("\n", 1)[0])
+    async def started(self, resumed: bool = False) -> None:
+        first = texts.REVIEWS_FILE_RESUMED.format(file=escape(self.file_name)) if resumed else None
+        sent = await self.bot.send_message(self.chat_id, first or self._progress_text(0, 0).split("\n", 1)[0])
         self.message_id = sent.message_id
         self._last_edit = time.monotonic()
 
@@ -309,26 +309,9 @@ class ReviewFileReporter:
         await self._replace(texts.REVIEWS_FILE_FAILED.format(file=escape(self.file_name), error=escape(error_text)))
 
 
-async def run_review_file(reviews: ReviewService, job_id: int, reporter: ReviewFileReporter) -> None:
-    """The background job: analyse the file and report; every failure is told to the moderator."""
-    try:
-        await reporter.started()
-        outcome = await reviews.run_file(job_id, reporter.progress)
-    except UserFacingError as error:
-        await reviews.db.update_job(job_id, status="failed", error=error.message)
-        await reporter.failed(error.message + (f" {error.fix}" if error.fix else ""))
-        return
-    except Exception:
-        log.exception("reviews job %s failed", job_id)
-        await reviews.db.update_job(job_id, status="failed", error="internal error")
-        await reporter.failed(texts.REVIEWS_FILE_CRASHED)
-        return
-    await reporter.finished(outcome)
-
-
 async def on_reviews_file(
     message: Message, document: Document, person: Person, reviews: ReviewService, settings: Settings,
-    tasks: BackgroundTasks, bot: Bot,
+    jobs: JobRunner, bot: Bot,
 ) -> None:  # fmt: skip
     """A moderator sent a file of reviews: download it and analyse it in the background."""
     name = document.file_name or "reviews"
@@ -346,8 +329,7 @@ async def on_reviews_file(
         await message.answer(texts.FILE_DOWNLOAD_FAILED.format(reason=escape(error.message)))
         return
     job_id = await reviews.create_job(path, file_name=name, user_id=person.telegram_id, chat_id=message.chat.id)
-    reporter = ReviewFileReporter(bot, message.chat.id, name)
-    tasks.spawn(run_review_file(reviews, job_id, reporter), f"reviews-{job_id}")
+    jobs.start_reviews(job_id, ReviewFileReporter(bot, message.chat.id, name))
 
 
 def build_router() -> Router:
