@@ -76,7 +76,7 @@ def _ours_plan(path: Path, max_bytes: int) -> int:
 
 def _ours_rows(path: Path, max_bytes: int) -> int:
     """What the import job does: open the workbook and stream every row of the sheet."""
-    from bot.sheets.workbook import open_workbook
+    from bot.sheets import open_workbook
 
     rows = 0
     with open_workbook(path, max_bytes=max_bytes, max_rows=MAX_ROWS, original_name=path.name) as book:

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 
 from bot.core.errors import UserFacingError
-from bot.sheets.workbook import (
+from bot.sheets import (
     HEADER_ALLOWANCE,
     SUPPORTED_EXTENSIONS,
     SheetInfo,

@@ -13,7 +13,7 @@ from bot.places.mapping import (
     map_by_values,
     needs_llm,
 )
-from bot.sheets.workbook import CellValue
+from bot.sheets import CellValue
 
 
 def fields(columns: list[ColumnMapping]) -> list[str | None]:

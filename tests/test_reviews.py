@@ -17,7 +17,7 @@ from bot.gigachat.client import CallContext, GigaChatClient
 from bot.reviews.analysis import REVIEW_CHUNK, ReviewInput
 from bot.reviews.service import ReviewService
 from bot.services import usage_recorder
-from bot.sheets.workbook import open_workbook
+from bot.sheets import open_workbook
 from bot.storage.db import Database
 from tests.conftest import SettingsFactory
 from tests.emulators.gigachat import GigaChatEmulator

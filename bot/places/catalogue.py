@@ -12,7 +12,7 @@ from typing import Any
 
 from bot import texts
 from bot.places.taxonomy import Taxonomy
-from bot.sheets.workbook import CellValue, write_table
+from bot.sheets import CellValue, write_table
 from bot.storage.db import Database
 
 EXPORT_FIELDS = (

@@ -25,7 +25,7 @@ from bot.places.normalize import Place, build_place, dedupe_key, place_keys, sam
 from bot.places.plan import Plan
 from bot.places.report import write_job_workbook
 from bot.places.taxonomy import CategoryMatch, Taxonomy
-from bot.sheets.workbook import CellValue, open_workbook
+from bot.sheets import CellValue, open_workbook
 from bot.storage.db import PLACE_COLUMNS, Database, JobRow, now_iso
 
 BATCH = 240  # rows per committed step with one GigaChat stream (three category calls)

@@ -33,7 +33,7 @@ from bot.places.mapping import (
     needs_llm,
     sample_values,
 )
-from bot.sheets.workbook import Workbook, open_workbook
+from bot.sheets import Workbook, open_workbook
 from bot.storage.db import Database, JobRow
 
 log = logging.getLogger(__name__)

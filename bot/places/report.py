@@ -18,7 +18,7 @@ from bot import texts
 from bot.core.config import Settings
 from bot.places.plan import Plan
 from bot.places.taxonomy import Taxonomy
-from bot.sheets.workbook import CellValue, SummaryData, write_enriched
+from bot.sheets import CellValue, SummaryData, write_enriched
 from bot.storage.db import Database, JobRow
 
 ADDED_HEADERS = ["Категория", "Подкатегория", "Описание", "Статус"]

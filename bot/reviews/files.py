@@ -18,7 +18,7 @@ from bot.core.errors import UserFacingError
 from bot.core.text import normalize_header
 from bot.reviews.analysis import ReviewAnalysis, ReviewInput
 from bot.reviews.summary import aggregate, template_summary
-from bot.sheets.workbook import CellValue, open_workbook, write_sheets
+from bot.sheets import CellValue, open_workbook, write_sheets
 
 HEAD_ROWS = 10
 REVIEW_FIELDS = ("place", "text", "rating", "author", "date")

@@ -15,7 +15,7 @@ from bot.core.config import Settings
 from bot.jobs.runner import JobRunner
 from bot.places.mapping import sample_values
 from bot.places.plan import ImportService, Plan
-from bot.sheets.workbook import SUPPORTED_EXTENSIONS
+from bot.sheets import SUPPORTED_EXTENSIONS
 from bot.telegram.access import RoleFilter
 from bot.telegram.handlers.jobs import TelegramNotifier
 from bot.telegram.keyboards import (

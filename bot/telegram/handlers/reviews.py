@@ -22,7 +22,7 @@ from bot.core.config import Settings
 from bot.jobs.runner import JobRunner
 from bot.reviews.format import analysis_lines, summary_text
 from bot.reviews.service import FileOutcome, ReviewService, StoredReview
-from bot.sheets.workbook import SUPPORTED_EXTENSIONS
+from bot.sheets import SUPPORTED_EXTENSIONS
 from bot.telegram.access import RoleFilter
 from bot.telegram.replies import send_long
 from bot.users import Person, Role
