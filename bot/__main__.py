@@ -106,6 +106,38 @@ async def cmd_diagnose(settings: Settings, *, offline: bool, as_json: bool) -> i
     return 0 if report.ok else 1
 
 
+def _run_command(command: str, settings: Settings, args: argparse.Namespace) -> int:
+    """One command-line command (not the bot itself); a UserFacingError goes up to `main`."""
+    if command == "diagnose":
+        return asyncio.run(cmd_diagnose(settings, offline=args.offline, as_json=args.json))
+    if command == "users":
+        return asyncio.run(cmd_users(settings, args))
+    if command == "reviews":
+        if args.text is None and (args.file is None or not args.file.is_file()):
+            raise UserFacingError(
+                texts.CLI_NO_FILE.format(path=args.file) if args.file else texts.CLI_REVIEWS_NEED_INPUT
+            )
+        from bot.cli.reviews import run_reviews
+
+        return asyncio.run(
+            run_reviews(
+                settings, source=args.file, text=args.text, offline=args.offline, jsonl=args.jsonl, output=args.output
+            )
+        )
+    if not args.file.is_file():
+        raise UserFacingError(texts.CLI_NO_FILE.format(path=args.file))
+    if command == "mapping":
+        return asyncio.run(cmd_mapping(settings, args))
+    from bot.cli.process import run_process
+
+    return asyncio.run(
+        run_process(
+            settings, args.file, sheet=args.sheet, offline=args.offline, describe=args.describe,
+            output=args.output, jsonl=args.jsonl, yes=args.yes,
+        )
+    )  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = build_parser().parse_args(argv)
@@ -116,44 +148,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(settings)
     command = args.command or "run"
-    try:
-        if command == "diagnose":
-            return asyncio.run(cmd_diagnose(settings, offline=args.offline, as_json=args.json))
-        if command == "users":
-            return asyncio.run(cmd_users(settings, args))
-        if command == "process":
-            if not args.file.is_file():
-                raise UserFacingError(texts.CLI_NO_FILE.format(path=args.file))
-            from bot.cli.process import run_process
-
-            return asyncio.run(
-                run_process(
-                    settings, args.file, sheet=args.sheet, offline=args.offline, describe=args.describe,
-                    output=args.output, jsonl=args.jsonl, yes=args.yes,
-                )
-            )  # fmt: skip
-        if command == "reviews":
-            if args.text is None and (args.file is None or not args.file.is_file()):
-                raise UserFacingError(
-                    texts.CLI_NO_FILE.format(path=args.file) if args.file else texts.CLI_REVIEWS_NEED_INPUT
-                )
-            from bot.cli.reviews import run_reviews
-
-            return asyncio.run(
-                run_reviews(
-                    settings, source=args.file, text=args.text, offline=args.offline, jsonl=args.jsonl,
-                    output=args.output,
-                )
-            )  # fmt: skip
-        if command == "mapping":
-            if not args.file.is_file():
-                raise UserFacingError(texts.CLI_NO_FILE.format(path=args.file))
-            return asyncio.run(cmd_mapping(settings, args))
-    except UserFacingError as error:
-        print(error.message, file=sys.stderr)
-        if error.fix:
-            print(error.fix, file=sys.stderr)
-        return 2
+    if command != "run":
+        try:
+            return _run_command(command, settings, args)
+        except UserFacingError as error:
+            print(error.message, file=sys.stderr)
+            if error.fix:
+                print(error.fix, file=sys.stderr)
+            return 2
     try:
         check_token(settings)
     except UserFacingError as error:

@@ -12,7 +12,8 @@ import trustme
 from pydantic import BaseModel, Field
 
 from bot.core.errors import Cause, InvalidAnswerError, LLMError, LLMUnavailable
-from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient, Usage, plain_schema
+from bot.gigachat.client import CallContext, GigaChatClient, Usage
+from bot.gigachat.functions import FunctionSpec, plain_schema
 from tests.conftest import SettingsFactory
 from tests.emulators.gigachat import ChatReply, GigaChatEmulator, tls_server_context
 

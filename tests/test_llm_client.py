@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from bot.core.config import load_settings
 from bot.core.errors import Cause, LLMError
-from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient, Usage
+from bot.gigachat.client import CallContext, GigaChatClient, Usage
 from bot.gigachat.diagnose import run_diagnose
+from bot.gigachat.functions import FunctionSpec
 from tests.conftest import SettingsFactory
 from tests.emulators.gigachat import GigaChatEmulator, tls_server_context
 

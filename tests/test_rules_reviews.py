@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.reviews.moderation import (
-    ASPECTS,
-    LITTLE_DATA,
-    analyse_review,
-    aspects_of,
-    mask_personal_data,
-    obscene_words,
-    sentiment_of,
-    stated_rating,
-)
+from bot.reviews.moderation import ASPECTS, analyse_review, mask_personal_data, obscene_words, stated_rating
+from bot.reviews.sentiment import LITTLE_DATA, aspects_of, sentiment_of
 
 OBSCENE = [
     "Да пошли вы на х*й с таким сервисом",

@@ -27,7 +27,8 @@ from gigachat.models import Messages, MessagesRole
 from bot import texts
 from bot.core.errors import Cause, InvalidAnswerError, LLMError
 from bot.core.tasks import gather_or_cancel
-from bot.gigachat.client import CallContext, FunctionAnswer, FunctionSpec, GigaChatClient, repair_turn
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.gigachat.functions import FunctionAnswer, FunctionSpec, repair_turn
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,8 @@ with pydantic; every call's usage reported to a sink; every failure mapped to a 
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 import random
-import re
 import ssl
 import time
 import uuid
@@ -23,28 +20,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import certifi
-import httpx
 from gigachat import GigaChat
 from gigachat.context import request_id_cvar, session_id_cvar
-from gigachat.exceptions import (
-    AuthenticationError,
-    BadRequestError,
-    ForbiddenError,
-    ModelNotSpecifiedError,
-    NotFoundError,
-    RateLimitError,
-    RequestEntityTooLargeError,
-    ResponseError,
-    ServerError,
-    UnprocessableEntityError,
-)
 from gigachat.models import (
     Chat,
     ChatCompletion,
-    FewShotExample,
-    Function,
     FunctionCall,
-    FunctionParameters,
     Messages,
     MessagesRole,
 )
@@ -53,12 +34,20 @@ from pydantic import BaseModel, ValidationError
 from bot import texts
 from bot.core.config import KNOWN_SCOPES, Settings
 from bot.core.errors import Cause, InvalidAnswerError, LLMError, LLMUnavailable
+from bot.gigachat.causes import _make_error, _request_id, classify
 from bot.gigachat.credentials import Credentials, resolve_credentials
+from bot.gigachat.functions import (
+    FunctionAnswer,
+    FunctionSpec,
+    _describe_problem,
+    _extract_json,
+    build_function,
+    repair_turn,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-RETRYABLE = frozenset({Cause.RATE_LIMITED, Cause.SERVER_ERROR, Cause.TIMEOUT, Cause.NETWORK})
 # Settings the SDK would otherwise read from GIGACHAT_* variables by itself: the bot passes what it
 # means explicitly, so an unrelated variable in the environment never changes TLS or auth behind its back.
 _SDK_UNPASSED = {
@@ -106,26 +95,6 @@ class TextAnswer:
 
 
 @dataclass(frozen=True)
-class FunctionAnswer:
-    """What a forced function call returned, unvalidated: the caller checks it item by item."""
-
-    arguments: dict[str, Any] | None  # None: neither a function call nor JSON in the text
-    finish_reason: str | None
-    usage: Usage
-    message: Messages  # the assistant's own turn, to show it what it is correcting
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    """A function the model is forced to call: schema from a pydantic model, description, examples."""
-
-    name: str
-    description: str
-    answer_type: type[BaseModel]
-    examples: tuple[tuple[str, str], ...] = ()  # (request, arguments as JSON): hashable, so built once
-
-
-@dataclass(frozen=True)
 class TokenInfo:
     """An OAuth access token's lifetime (never the token itself)."""
 
@@ -139,135 +108,6 @@ class ModelInfo:
 
     id: str
     type: str
-
-
-def _error_body(exc: ResponseError) -> dict[str, Any]:
-    try:
-        body = json.loads(exc.content or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _request_id(exc: BaseException) -> str | None:
-    headers = getattr(exc, "headers", None)
-    if headers is None:
-        return None
-    value = headers.get("x-request-id")
-    return str(value) if value else None
-
-
-def _make_error(cause: Cause, detail: str | None = None, *, retry_after: float = 0.0) -> LLMError:
-    message = texts.cause_text(cause)
-    if detail:
-        message = f"{message} {detail}"
-    return LLMError(cause, message, texts.cause_fix(cause), retryable=cause in RETRYABLE, retry_after=retry_after)
-
-
-def classify(exc: BaseException) -> LLMError:
-    """Map any exception from the SDK or httpx to an LLMError with a cause the user can act on."""
-    if isinstance(exc, LLMError):
-        return exc
-    if isinstance(exc, RateLimitError):
-        return _make_error(Cause.RATE_LIMITED, retry_after=exc.retry_after)
-    if isinstance(exc, ResponseError):
-        return _classify_response(exc)
-    if isinstance(exc, ModelNotSpecifiedError):
-        return _make_error(Cause.MODEL_NOT_FOUND, "Модель не указана (GIGACHAT_MODEL).")
-    if isinstance(exc, httpx.TimeoutException):
-        return _make_error(Cause.TIMEOUT)
-    if isinstance(exc, httpx.TransportError):
-        if "CERTIFICATE_VERIFY_FAILED" in str(exc) or isinstance(exc.__context__, ssl.SSLCertVerificationError):
-            return _make_error(Cause.TLS_UNTRUSTED)
-        return _make_error(Cause.NETWORK, f"({type(exc).__name__})")
-    # Anything else (a parsing error in the SDK, a bug) is not a network problem: never retried as one.
-    return _make_error(Cause.UNEXPECTED, f"({type(exc).__name__})")
-
-
-def _classify_response(exc: ResponseError) -> LLMError:
-    body = _error_body(exc)
-    code = body.get("code")
-    message = str(body.get("message", ""))
-    if isinstance(exc, AuthenticationError):
-        return _make_error(Cause.AUTH_REJECTED)
-    if isinstance(exc, BadRequestError):
-        by_code = {7: Cause.SCOPE_MISMATCH, 4: Cause.KEY_UNDECODABLE, 5: Cause.BAD_SCOPE, 1: Cause.BAD_SCOPE}
-        if isinstance(code, int) and code in by_code:
-            return _make_error(by_code[code])
-        return _make_error(Cause.BAD_REQUEST, f"Ответ сервера: {message[:200]}" if message else None)
-    if exc.status_code == 402:
-        return _make_error(Cause.PAYMENT_REQUIRED)
-    if isinstance(exc, ForbiddenError):
-        return _make_error(Cause.FORBIDDEN)
-    if isinstance(exc, NotFoundError):
-        if "model" in message.lower() or "/chat/" in str(exc.url):
-            return _make_error(Cause.MODEL_NOT_FOUND)
-        return _make_error(Cause.NETWORK, f"По адресу {exc.url} нет API GigaChat (404).")
-    if isinstance(exc, RequestEntityTooLargeError) or exc.status_code == 413:
-        return _make_error(Cause.TOO_LARGE)
-    if isinstance(exc, UnprocessableEntityError):
-        if "function" in message.lower():
-            return _make_error(Cause.FUNCTIONS_UNSUPPORTED, f"(422) {message[:200]}")
-        return _make_error(Cause.BAD_REQUEST, f"(422) {message[:200]}")
-    if isinstance(exc, ServerError) or exc.status_code >= 500:
-        return _make_error(Cause.SERVER_ERROR, f"(HTTP {exc.status_code})")
-    return _make_error(Cause.BAD_REQUEST, f"(HTTP {exc.status_code})")
-
-
-@functools.cache
-def plain_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """Turn a pydantic model into the reduced, inlined JSON Schema GigaChat functions accept."""
-    schema = model.model_json_schema()
-    defs = schema.get("$defs", {})
-
-    def walk(node: dict[str, Any]) -> dict[str, Any]:
-        if "$ref" in node:
-            node = {**defs[node["$ref"].split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
-        if "anyOf" in node:
-            options = [o for o in node["anyOf"] if o.get("type") != "null"]
-            node = {**{k: v for k, v in node.items() if k != "anyOf"}, **walk(options[0])}
-        out: dict[str, Any] = {}
-        for key in ("type", "description", "enum"):
-            if key in node:
-                out[key] = node[key]
-        if "const" in node:
-            out["enum"] = [node["const"]]
-        if "enum" in out and "type" not in out:
-            out["type"] = "string"
-        if "items" in node:
-            out["items"] = walk(node["items"])
-        if node.get("type") == "object" or "properties" in node:
-            if not node.get("properties"):
-                raise ValueError(f"{model.__name__}: every object in a GigaChat schema needs properties")
-            out["type"] = "object"
-            out["properties"] = {k: walk(v) for k, v in node["properties"].items()}
-            if node.get("required"):
-                out["required"] = list(node["required"])
-        return out
-
-    return walk(schema)
-
-
-@functools.cache
-def build_function(spec: FunctionSpec) -> Function:
-    """The GigaChat function for a spec, built once (pydantic schema generation is slow)."""
-    examples = [FewShotExample(request=request, params=json.loads(params)) for request, params in spec.examples]
-    return Function(
-        name=spec.name,
-        description=spec.description,
-        parameters=FunctionParameters.model_validate(plain_schema(spec.answer_type)),
-        few_shot_examples=examples or None,
-    )
-
-
-def _extract_json(text: str) -> Any:
-    match = re.search(r"\{.*\}", text, re.DOTALL)
-    if not match:
-        return None
-    try:
-        return json.loads(match.group(0))
-    except ValueError:
-        return None
 
 
 def _ssl_context(ca_file: str) -> ssl.SSLContext:
@@ -531,20 +371,3 @@ class GigaChatClient:
                 return None
             raise
         return [(b.usage, b.value) for b in balance.balance]
-
-
-def _describe_problem(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10])
-    return str(exc)
-
-
-def repair_turn(answer: FunctionAnswer, problem: str) -> list[Messages]:
-    """The model's own previous call and what was wrong with it, so it sees what it is correcting."""
-    repair = texts.LLM_REPAIR.format(problem=problem[:1500])
-    if answer.message.function_call is None:
-        return [answer.message, Messages(role=MessagesRole.USER, content=repair)]
-    # GigaChat expects a function's result after its call: the "result" is the list of problems.
-    result = json.dumps({"error": repair}, ensure_ascii=False)
-    name = answer.message.function_call.name
-    return [answer.message, Messages(role=MessagesRole.FUNCTION, name=name, content=result)]

@@ -21,8 +21,9 @@ from pydantic import AliasChoices, BaseModel, Field
 from bot import texts
 from bot.core.config import KNOWN_SCOPES, Settings
 from bot.core.errors import Cause, LLMError
-from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.gigachat.client import CallContext, GigaChatClient
 from bot.gigachat.credentials import Credentials, mask_client_id, resolve_credentials
+from bot.gigachat.functions import FunctionSpec
 
 Status = Literal["ok", "warn", "fail", "skip"]
 KNOWN_MODELS = ("GigaChat", "GigaChat-Pro", "GigaChat-Max", "GigaChat-2", "GigaChat-2-Pro", "GigaChat-2-Max")

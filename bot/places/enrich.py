@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field, create_model
 from bot import texts
 from bot.core.tasks import gather_or_cancel
 from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
-from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.gigachat.functions import FunctionSpec
 from bot.gigachat.grounding import grounded
 from bot.places.category_rules import guess_category
 from bot.places.normalize import Place

@@ -19,7 +19,8 @@ from bot.core.errors import UserFacingError
 from bot.core.files import file_sha256
 from bot.core.text import normalize_header
 from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
-from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.gigachat.functions import FunctionSpec
 from bot.places.mapping import (
     FIELDS,
     MULTI_FIELDS,

@@ -24,19 +24,14 @@ from pydantic import BaseModel, Field
 
 from bot import texts
 from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected
-from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.gigachat.functions import FunctionSpec
 from bot.reviews.moderation import (
     ASPECTS,
-    LITTLE_DATA,
-    MAX_EVIDENCE,
-    MAX_POINTS,
-    MAX_SUMMARY,
-    MIN_WORDS_FOR_SUMMARY,
     POLARITIES,
     REVIEW_REASONS,
     SENTIMENTS,
     VERDICTS,
-    AspectHit,
     RuleAnalysis,
     analyse_review,
     mask_personal_data,
@@ -44,6 +39,7 @@ from bot.reviews.moderation import (
     rating_contradicts,
     verdict_for,
 )
+from bot.reviews.sentiment import LITTLE_DATA, MAX_EVIDENCE, MAX_POINTS, MAX_SUMMARY, MIN_WORDS_FOR_SUMMARY, AspectHit
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from bot import texts
 from bot.core.errors import LLMError
 from bot.core.text import stems_of
 from bot.gigachat.batch import GigaChatGate
-from bot.gigachat.client import CallContext, FunctionSpec, GigaChatClient
+from bot.gigachat.client import CallContext, GigaChatClient
+from bot.gigachat.functions import FunctionSpec
 from bot.gigachat.grounding import grounded
 from bot.reviews.analysis import ReviewAnalysis
 from bot.reviews.moderation import ASPECTS, SENTIMENTS

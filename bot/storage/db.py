@@ -575,23 +575,9 @@ class Database:
         this row". Returns row → place id for the inserted places.
         """
         stamp = now_iso()
-        inserted: dict[int, int] = {}
         await self._conn.execute("BEGIN")
         try:
-            if inserts:
-                names = list(inserts[0][1])
-                sql = (
-                    f"INSERT INTO places ({', '.join(names)}, created_at, updated_at) "
-                    f"VALUES ({', '.join('?' for _ in names)}, ?, ?)"
-                )
-                async with self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'places'") as cursor:
-                    found = await cursor.fetchone()
-                first_id = (int(found[0]) if found else 0) + 1
-                # One writer inside one transaction: AUTOINCREMENT hands out consecutive ids.
-                await self._conn.executemany(
-                    sql, [(*(values[name] for name in names), stamp, stamp) for _, values in inserts]
-                )
-                inserted = {row: first_id + n for n, (row, _) in enumerate(inserts)}
+            inserted = await self._insert_places(inserts, stamp)
             for _row, place_id, values in updates:
                 if values:
                     assignments = ", ".join(f"{name} = ?" for name in values)
@@ -618,6 +604,22 @@ class Database:
             await self._conn.rollback()
             raise
         return inserted
+
+    async def _insert_places(self, inserts: list[tuple[int, dict[str, Any]]], stamp: str) -> dict[int, int]:
+        """Insert new places inside the caller's transaction; return row → the id each one got."""
+        if not inserts:
+            return {}
+        names = list(inserts[0][1])
+        sql = (
+            f"INSERT INTO places ({', '.join(names)}, created_at, updated_at) "
+            f"VALUES ({', '.join('?' for _ in names)}, ?, ?)"
+        )
+        async with self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'places'") as cursor:
+            found = await cursor.fetchone()
+        first_id = (int(found[0]) if found else 0) + 1
+        # One writer inside one transaction: AUTOINCREMENT hands out consecutive ids.
+        await self._conn.executemany(sql, [(*(values[name] for name in names), stamp, stamp) for _, values in inserts])
+        return {row: first_id + n for n, (row, _) in enumerate(inserts)}
 
     async def done_rows(self, job_id: int) -> set[int]:
         """Row numbers of a job already committed (for resume)."""
