@@ -106,10 +106,10 @@ async def _child_import(config: dict[str, Any]) -> dict[str, Any]:
     if code != 0:
         return {"error": f"run_process returned {code}; its output:\n{err.getvalue()[-4000:]}"}
     async with Database.open(settings.database_path) as db:
-        job = await db.last_done_job_for(file_sha256(source))
+        job = await db.jobs.last_done_job_for(file_sha256(source))
         if job is None:
             return {"error": f"no finished job for the file; run_process output:\n{err.getvalue()[-4000:]}"}
-        calls, tokens = await db.job_usage(job.id)
+        calls, tokens = await db.llm.job_usage(job.id)
     return {
         "llm_seconds": _llm_seconds(settings.database_path, job.id),
         "wall": wall,

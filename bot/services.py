@@ -87,7 +87,7 @@ def usage_recorder(db: Database) -> UsageSink:
 
     async def record(usage: Usage) -> None:
         context = usage.context
-        await db.record_usage(
+        await db.llm.record_usage(
             user_id=context.user_id, job_id=context.job_id, purpose=context.purpose, model=usage.model,
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
             total_tokens=usage.total_tokens, latency_ms=int(usage.latency_s * 1000),

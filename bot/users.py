@@ -52,12 +52,12 @@ class UserService:
 
     async def seen(self, telegram_id: int, full_name: str, username: str | None) -> Person:
         """Record a message from a person and return who they are."""
-        row = await self._db.touch_user(telegram_id, full_name, username)
+        row = await self._db.users.touch_user(telegram_id, full_name, username)
         return self._person(row.telegram_id, row.role, row.full_name, row.username)
 
     async def get(self, telegram_id: int) -> Person:
         """Return a person (a stranger when unknown)."""
-        row = await self._db.get_user(telegram_id)
+        row = await self._db.users.get_user(telegram_id)
         if row is None:
             return self._person(telegram_id, None, "", None)
         return self._person(row.telegram_id, row.role, row.full_name, row.username)
@@ -69,7 +69,7 @@ class UserService:
 
     async def everyone(self) -> list[Person]:
         """Return everybody known: ADMIN_IDS first, then people with roles, then strangers."""
-        rows = {row.telegram_id: row for row in await self._db.list_users()}
+        rows = {row.telegram_id: row for row in await self._db.users.list_users()}
         people = [
             self._person(i, None, rows[i].full_name if i in rows else "", rows[i].username if i in rows else None)
             for i in sorted(self.admin_ids)
@@ -89,7 +89,7 @@ class UserService:
         """Give a role."""
         if telegram_id in self.admin_ids and role is not Role.ADMIN:
             raise UserFacingError(texts.GRANT_CONFIG_ADMIN)
-        await self._db.set_role(telegram_id, role.value, by)
+        await self._db.users.set_role(telegram_id, role.value, by)
         return await self.get(telegram_id)
 
     async def revoke(self, telegram_id: int, by: int) -> Person:
@@ -98,28 +98,28 @@ class UserService:
             raise UserFacingError(texts.GRANT_CONFIG_ADMIN)
         if telegram_id == by:
             raise UserFacingError(texts.REVOKE_SELF)
-        await self._db.set_role(telegram_id, None, by)
+        await self._db.users.set_role(telegram_id, None, by)
         return await self.get(telegram_id)
 
     async def create_invite(self, role: Role, by: int) -> str:
         """Create a single-use invite token valid for 24 hours."""
         token = secrets.token_urlsafe(12)
         expires = (datetime.now(UTC) + INVITE_TTL).isoformat(timespec="seconds")
-        await self._db.create_invite(token, role.value, by, expires)
+        await self._db.users.create_invite(token, role.value, by, expires)
         return token
 
     async def redeem_invite(self, token: str, telegram_id: int) -> Role | None:
         """Use an invite: grant its role; None when it is unknown, used or expired."""
-        role = await self._db.redeem_invite(token, telegram_id)
+        role = await self._db.users.redeem_invite(token, telegram_id)
         if role is None:
             return None
         person = await self.get(telegram_id)
         if person.from_settings:
             return Role.ADMIN
-        await self._db.set_role(telegram_id, role, None)
+        await self._db.users.set_role(telegram_id, role, None)
         return Role(role)
 
     async def claim_knock_alert(self, telegram_id: int) -> bool:
         """Return True when admins have not heard about this stranger in the last day."""
         not_before = (datetime.now(UTC) - KNOCK_ALERT_EVERY).isoformat(timespec="seconds")
-        return await self._db.claim_knock_alert(telegram_id, not_before)
+        return await self._db.users.claim_knock_alert(telegram_id, not_before)

@@ -76,7 +76,7 @@ async def set_roles(settings: Settings, roles: dict[int, str]) -> None:
     """Give people roles straight in the database, before the bot starts."""
     async with Database.open(settings.database_path) as db:
         for telegram_id, role in roles.items():
-            await db.set_role(telegram_id, role, None)
+            await db.users.set_role(telegram_id, role, None)
 
 
 @asynccontextmanager

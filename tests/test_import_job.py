@@ -45,7 +45,7 @@ async def process(
 
 async def catalogue(settings: Settings) -> list[dict[str, Any]]:
     async with Database.open(settings.database_path) as db:
-        return await db.iter_places()
+        return await db.places.iter_places()
 
 
 async def test_offline_import_statuses_and_every_cell(tmp_path: Path) -> None:
@@ -226,7 +226,7 @@ async def test_describe_option(tmp_path: Path, describe: str) -> None:
 async def test_only_telegram_jobs_are_resumed_by_the_bot(tmp_path: Path) -> None:
     async with Database.open(tmp_path / "bot.sqlite3") as db:
         common: dict[str, Any] = {"kind": "places", "user_id": 7, "file_name": "a.xlsx", "file_path": "a.xlsx"}
-        cli_job = await db.create_job(chat_id=0, status="running", sha256="x", **common)
-        bot_job = await db.create_job(chat_id=7, status="running", sha256="x", **common)
-        assert [j.id for j in await db.unfinished_jobs()] == [bot_job]
+        cli_job = await db.jobs.create_job(chat_id=0, status="running", sha256="x", **common)
+        bot_job = await db.jobs.create_job(chat_id=7, status="running", sha256="x", **common)
+        assert [j.id for j in await db.jobs.unfinished_jobs()] == [bot_job]
         assert cli_job != bot_job

@@ -66,12 +66,12 @@ async def test_the_previous_release_keeps_its_data(tmp_path: Path) -> None:
         )
     async with Database.open(path) as db:
         assert await db.schema_version() == len(MIGRATIONS)
-        [user] = await db.list_users()
+        [user] = await db.users.list_users()
         assert (user.telegram_id, user.full_name, user.role) == (7, "Анна", "manager")
-        [place] = await db.iter_places()
+        [place] = await db.places.iter_places()
         assert place["name"] == "Кофейня «Зерно»" and place["category"] == "food"
-        assert await db.cache_get(["k"]) == {"k": '{"category": "food"}'}
-        assert await db.job_usage(1) == (1, 1000)
-        assert await db.tokens_per_item("2026-11-01") == (1000.0, None)
+        assert await db.llm.cache_get(["k"]) == {"k": '{"category": "food"}'}
+        assert await db.llm.job_usage(1) == (1, 1000)
+        assert await db.llm.tokens_per_item("2026-11-01") == (1000.0, None)
         async with db._conn.execute("SELECT precached_tokens FROM llm_usage") as cursor:
             assert [row[0] for row in await cursor.fetchall()] == [0], "old usage rows read as nothing precached"

@@ -41,14 +41,14 @@ async def start_bot(
 
 async def job_progress(db_path: Path) -> int:
     async with Database.open(db_path) as db:
-        jobs = await db.recent_jobs(None, limit=1)
+        jobs = await db.jobs.recent_jobs(None, limit=1)
         return jobs[0].processed if jobs else 0
 
 
 async def test_killed_mid_job_resumes_and_writes_every_row_once(tmp_path: Path) -> None:
     db_path = tmp_path / "bot.sqlite3"
     async with Database.open(db_path) as db:
-        await db.set_role(MANAGER, "manager", None)
+        await db.users.set_role(MANAGER, "manager", None)
     source = write_xlsx(tmp_path / "big.xlsx", unknown_places(ROWS))
     async with TelegramEmulator() as tg, GigaChatEmulator(latency=0.03) as gigachat:
         gigachat.responder = PlacesModel()
@@ -84,9 +84,9 @@ async def test_killed_mid_job_resumes_and_writes_every_row_once(tmp_path: Path) 
             await second.wait()
 
     async with Database.open(db_path) as db:
-        places = await db.iter_places()
-        [job] = await db.recent_jobs(None, limit=1)
-        results = await db.job_results(job.id)
+        places = await db.places.iter_places()
+        [job] = await db.jobs.recent_jobs(None, limit=1)
+        results = await db.jobs.job_results(job.id)
     names = [p["name"] for p in places]
     assert len(names) == ROWS and len(set(names)) == ROWS, "every row exactly once"
     assert [r[0] for r in results] == list(range(2, ROWS + 2))

@@ -73,7 +73,7 @@ async def test_a_review_file_resumes_after_a_restart(
         with pytest.raises(Restart):
             await services.reviews.run_file(job_id, killed_in_the_second_step)
         first_run_items = model.items_seen["analyze_reviews"]
-        job = await services.db.get_job(job_id)
+        job = await services.db.jobs.get_job(job_id)
         assert job is not None and job.processed == FILE_BATCH, "the first step was committed with its reviews"
 
     async with open_services(settings) as services:  # the bot starts again
@@ -90,7 +90,7 @@ async def test_a_review_file_resumes_after_a_restart(
         await asyncio.wait_for(recorder.done.wait(), 30)
         assert recorder.errors == [] and recorder.resumed is True
         assert recorder.outcome is not None and recorder.outcome.total == COUNT
-        stored = await services.db.job_review_analyses(job_id)
+        stored = await services.db.reviews.job_review_analyses(job_id)
     assert len(stored) == COUNT, "every review stored exactly once"
     second_run_items = model.items_seen["analyze_reviews"] - first_run_items
     assert second_run_items <= COUNT - FILE_BATCH, "the stored step was not asked of GigaChat again"

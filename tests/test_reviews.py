@@ -263,7 +263,7 @@ async def test_file_of_reviews_becomes_an_enriched_book_with_places(
     source = tmp_path / "отзывы.csv"
     _write_csv(source, rows)
     async with review_service(make_settings()) as service:
-        await service.db.save_batch(
+        await service.db.places.save_batch(
             0, inserts=[(1, {"name": "Кафе «Ромашка»", "name_key": "ромашка"})], updates=[], rows=[], processed=0,
             counters="{}",
         )  # fmt: skip
@@ -301,7 +301,7 @@ async def test_place_summary_is_map_reduced_and_little_data_below_three(
     model = ReviewsModel()
     gigachat.responder = model
     async with review_service(make_settings()) as service:
-        await service.db.save_batch(
+        await service.db.places.save_batch(
             0,
             inserts=[
                 (1, {"name": "Музей янтаря", "name_key": "музей янтаря"}),

@@ -29,7 +29,7 @@ def with_model(model: ReviewsModel) -> object:
 
 async def add_place(h: BotHarness, name: str, address: str) -> None:
     async with Database.open(h.settings.database_path) as db:
-        await db.save_batch(
+        await db.places.save_batch(
             0, inserts=[(1, {"name": name, "address": address, "name_key": name.lower()})], updates=[], rows=[],
             processed=0, counters="{}",
         )  # fmt: skip
@@ -37,7 +37,7 @@ async def add_place(h: BotHarness, name: str, address: str) -> None:
 
 async def stored_review(h: BotHarness, review_id: int) -> dict[str, object]:
     async with Database.open(h.settings.database_path) as db:
-        row = await db.get_review(review_id)
+        row = await db.reviews.get_review(review_id)
     assert row is not None
     return row
 

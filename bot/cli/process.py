@@ -72,7 +72,7 @@ async def run_process(
 
 
 async def _run_job(services: Services, job_id: int, plan: Plan, describe: Describe, err: TextIO) -> JobOutcome:
-    job = await services.db.get_job(job_id)
+    job = await services.db.jobs.get_job(job_id)
     assert job is not None
 
     async def show(progress: JobProgress) -> None:
@@ -85,7 +85,7 @@ async def _run_job(services: Services, job_id: int, plan: Plan, describe: Descri
     try:
         outcome = await runner.run()
     except asyncio.CancelledError:  # Ctrl+C: what was committed stays; the job is marked stopped
-        await services.db.update_job(job_id, status="stopped")
+        await services.db.jobs.update_job(job_id, status="stopped")
         raise
     print(file=err)
     return outcome

@@ -80,7 +80,7 @@ class JobRunner:
         """Queue a confirmed job; it starts when the manager's previous job ends."""
         job = await self._job(job_id)
         lock = self._locks.setdefault(job.user_id, asyncio.Lock())
-        await self.db.update_job(job_id, status="queued", options=describe)
+        await self.db.jobs.update_job(job_id, status="queued", options=describe)
         if lock.locked():
             await notifier.queued(job, self.running_for(job.user_id) or "")
         self._running[job_id] = _Running(asyncio.Event(), job.file_name)
@@ -95,7 +95,7 @@ class JobRunner:
         return True
 
     async def _job(self, job_id: int) -> JobRow:
-        job = await self.db.get_job(job_id)
+        job = await self.db.jobs.get_job(job_id)
         if job is None or job.plan is None:
             raise UserFacingError(texts.MAPPING_GONE)
         return job
@@ -115,7 +115,7 @@ class JobRunner:
         job_id = job.id
         message_id = await notifier.started(job, resumed)
         if message_id is not None:
-            await self.db.update_job(job_id, message_id=message_id)
+            await self.db.jobs.update_job(job_id, message_id=message_id)
         job = await self._job(job_id)
 
         async def report(progress: JobProgress) -> None:
@@ -128,12 +128,12 @@ class JobRunner:
         try:
             outcome = await runner.run()
         except UserFacingError as error:
-            await self.db.update_job(job_id, status="failed", error=error.message)
+            await self.db.jobs.update_job(job_id, status="failed", error=error.message)
             await notifier.failed(job, error.message)
             return
         except Exception:
             log.exception("import job %s failed", job_id)
-            await self.db.update_job(job_id, status="failed", error="internal error")
+            await self.db.jobs.update_job(job_id, status="failed", error="internal error")
             await notifier.failed(job, texts.JOB_CRASHED)
             return
         finally:
@@ -150,12 +150,12 @@ class JobRunner:
             await reporter.started(resumed)
             outcome = await self.reviews.run_file(job_id, reporter.progress)
         except UserFacingError as error:
-            await self.db.update_job(job_id, status="failed", error=error.message)
+            await self.db.jobs.update_job(job_id, status="failed", error=error.message)
             await reporter.failed(error.message + (f" {error.fix}" if error.fix else ""))
             return
         except Exception:
             log.exception("reviews job %s failed", job_id)
-            await self.db.update_job(job_id, status="failed", error="internal error")
+            await self.db.jobs.update_job(job_id, status="failed", error="internal error")
             await reporter.failed(texts.REVIEWS_FILE_CRASHED)
             return
         await reporter.finished(outcome)
@@ -166,11 +166,11 @@ class JobRunner:
         reporter_for: Callable[[JobRow], Awaitable[FileReporter]] | None = None,
     ) -> int:
         """Start again every job a restart interrupted (imports, and files of reviews); return how many."""
-        jobs = await self.db.unfinished_jobs()
+        jobs = await self.db.jobs.unfinished_jobs()
         for job in jobs:
             describe: Describe = job.options if job.options in ("empty", "all", "none") else "empty"  # type: ignore[assignment]
             await self.start(job.id, await notifier_for(job), describe=describe, resumed=True)
-        files = await self.db.unfinished_review_jobs() if reporter_for is not None else []
+        files = await self.db.jobs.unfinished_review_jobs() if reporter_for is not None else []
         for job in files:
             assert reporter_for is not None
             self.start_reviews(job.id, await reporter_for(job), resumed=True)

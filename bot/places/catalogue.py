@@ -52,9 +52,9 @@ class Catalogue:
         """Places matching a query by name, address or category (Russian label or key)."""
         needle = query.strip()
         keys = [c.key for c in self.taxonomy.top() if needle.lower() in c.label.lower()]
-        total, places = await self.db.search_places(keys[0] if keys else needle, limit=size, offset=offset)
+        total, places = await self.db.places.search_places(keys[0] if keys else needle, limit=size, offset=offset)
         if not total and keys:
-            total, places = await self.db.search_places(needle, limit=size, offset=offset)
+            total, places = await self.db.places.search_places(needle, limit=size, offset=offset)
         return SearchPage(total, offset, places)
 
     def resolve_category(self, text: str | None) -> str | None:
@@ -70,7 +70,7 @@ class Catalogue:
 
     async def export(self, category: str | None) -> tuple[Path, int]:
         """Write the catalogue (or one category) to a workbook; return its path and row count."""
-        places = await self.db.iter_places(category)
+        places = await self.db.places.iter_places(category)
         headers = [texts.FIELD_LABELS.get(f, "Номер") if f != "id" else "Номер" for f in EXPORT_FIELDS]
         extra_headers = sorted({k for p in places for k in json.loads(p.get("extra") or "{}")})
         rows = []
@@ -95,11 +95,11 @@ class Catalogue:
 
     async def stats(self) -> dict[str, Any]:
         """Places per category, jobs, GigaChat use per person this month."""
-        counts = await self.db.category_counts()
+        counts = await self.db.places.category_counts()
         month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        usage = await self.db.usage_by_user(month.isoformat(timespec="seconds"))
-        jobs = await self.db.recent_jobs(None, limit=100_000)
-        per_place, per_review = await self.db.tokens_per_item(month.isoformat(timespec="seconds"))
+        usage = await self.db.llm.usage_by_user(month.isoformat(timespec="seconds"))
+        jobs = await self.db.jobs.recent_jobs(None, limit=100_000)
+        per_place, per_review = await self.db.llm.tokens_per_item(month.isoformat(timespec="seconds"))
         return {
             "tokens_per_place": per_place,
             "tokens_per_review": per_review,

@@ -216,7 +216,7 @@ class Enricher:
         if not values:
             return {}
         distinct = sorted(set(values.values()))
-        remembered = await self.db.recall_values("category", distinct)
+        remembered = await self.db.memory.recall_values("category", distinct)
         resolved: dict[str, tuple[str, str | None, str]] = {}
         for value in distinct:
             if value in remembered:
@@ -231,7 +231,7 @@ class Enricher:
         resolved.update(await self._values_from_llm(unknown))
         learned = {v: f"{c}/{s}" if s else c for v, (c, s, src) in resolved.items() if src != "memory"}
         if learned:
-            await self.db.remember_values("category", learned)
+            await self.db.memory.remember_values("category", learned)
         return {
             row: CategoryResult(resolved[v][0], resolved[v][1], "file" if resolved[v][2] != "memory" else "memory", 0.9)
             for row, v in values.items()
@@ -243,7 +243,7 @@ class Enricher:
         if not values:
             return {}
         keys = {v: _cache_key(self.model, "category_value", v) for v in values}
-        cached = await self.db.cache_get(list(keys.values()))
+        cached = await self.db.llm.cache_get(list(keys.values()))
         ask = {v: {"type": v} for v in values if keys[v] not in cached}
         outcome: BatchOutcome[str, tuple[str, str | None, float]] = await self._asker(self._values_task).run(
             ask, VALUE_CHUNK
@@ -251,7 +251,7 @@ class Enricher:
         fresh = {keys[v]: _category_json(*answer) for v, answer in outcome.results.items()}
         fresh.update({keys[v]: UNHELPED for v in outcome.unhelped | outcome.refused})
         if fresh:
-            await self.db.cache_put(fresh)
+            await self.db.llm.cache_put(fresh)
         resolved: dict[str, tuple[str, str | None, str]] = {}
         for value in values:
             raw = fresh.get(keys[value]) or cached.get(keys[value])
@@ -266,7 +266,7 @@ class Enricher:
             return
         inputs = {row: _category_input(p) for row, p in pending.items()}
         keys = {row: _cache_key(self.model, "category", data) for row, data in inputs.items()}
-        cached = await self.db.cache_get(list(set(keys.values())))
+        cached = await self.db.llm.cache_get(list(set(keys.values())))
         await ready({row: self._decided(cached[keys[row]]) for row in pending if keys[row] in cached})
         ask = [row for row in pending if keys[row] not in cached]
         asker: BatchAsker[int, tuple[str, str | None, float]] = self._asker(self._places_task)
@@ -276,7 +276,7 @@ class Enricher:
             fresh = {keys[row]: _category_json(*answer) for row, answer in outcome.results.items()}
             fresh.update({keys[row]: UNHELPED for row in outcome.unhelped | outcome.refused})
             if fresh:
-                await self.db.cache_put(fresh)
+                await self.db.llm.cache_put(fresh)
             # rows with no answer at all are left to the caller's fallback: GigaChat may work next time
             await ready({row: self._decided(fresh[keys[row]]) for row in rows if keys[row] in fresh})
 
@@ -302,13 +302,13 @@ class Enricher:
         """Write descriptions for places (row → (place, category label)); template where GigaChat fails."""
         inputs = {row: _description_input(place, label) for row, (place, label) in places.items()}
         keys = {row: _cache_key(self.model, "description", data) for row, data in inputs.items()}
-        cached = await self.db.cache_get(list(set(keys.values()))) if places else {}
+        cached = await self.db.llm.cache_get(list(set(keys.values()))) if places else {}
         ask = {row: inputs[row] for row in places if keys[row] not in cached}
         outcome: BatchOutcome[int, str] = await self._asker(self._describe_task).run(ask, DESCRIPTION_CHUNK)
         fresh = {keys[row]: json.dumps({"text": text}, ensure_ascii=False) for row, text in outcome.results.items()}
         fresh.update({keys[row]: UNHELPED for row in outcome.unhelped | outcome.refused})
         if fresh:
-            await self.db.cache_put(fresh)
+            await self.db.llm.cache_put(fresh)
         results: dict[int, DescriptionResult] = {}
         for row, (place, label) in places.items():
             raw = fresh.get(keys[row]) or cached.get(keys[row])

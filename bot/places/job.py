@@ -178,9 +178,9 @@ class ImportJob:
         keyword rules) in a thread while the current one waits on GigaChat, so the job is bound by
         GigaChat rather than by both in turn.
         """
-        await self.db.update_job(self.job.id, status="running", started_at=self.job.started_at or now_iso())
+        await self.db.jobs.update_job(self.job.id, status="running", started_at=self.job.started_at or now_iso())
         await self._restore_seen()
-        done = await self.db.done_rows(self.job.id)
+        done = await self.db.jobs.done_rows(self.job.id)
         started = time.monotonic()
         first_processed = self.processed
         queue: asyncio.Queue[_Prepared | None] = asyncio.Queue(maxsize=2)
@@ -260,7 +260,7 @@ class ImportJob:
     async def _restore_seen(self) -> None:
         """After a restart: remember the rows already committed, for duplicates inside the file."""
         fields = Place.__dataclass_fields__
-        async for page in self.db.iter_job_results(self.job.id):
+        async for page in self.db.jobs.iter_job_results(self.job.id):
             for row, status, _, _, result in page:
                 if status in ("imported", "updated"):
                     values = json.loads(result)["place"]
@@ -298,7 +298,7 @@ class ImportJob:
              json.dumps(r, ensure_ascii=False, default=str))
             for row, r in sorted(results.items())
         ]  # fmt: skip
-        await self.db.save_batch(
+        await self.db.places.save_batch(
             self.job.id, inserts=inserts, updates=updates, rows=rows, processed=self.processed + prepared.size,
             counters=self.counters.to_json(),
         )  # fmt: skip
@@ -306,7 +306,7 @@ class ImportJob:
     async def _match_catalogue(self, places: dict[int, Place]) -> dict[int, dict[str, Any]]:
         keys = [k for k in (dedupe_key(p) for p in places.values()) if k]
         names = list({place_keys(p)[0] for p in places.values()})
-        candidates = await self.db.find_places(dedupe_keys=keys, name_keys=names)
+        candidates = await self.db.places.find_places(dedupe_keys=keys, name_keys=names)
         by_key = {c["dedupe_key"]: c for c in candidates if c["dedupe_key"]}
         matched: dict[int, dict[str, Any]] = {}
         for row, place in places.items():
@@ -377,7 +377,7 @@ class ImportJob:
         await self.progress(JobProgress(self.job.id, self.processed, self.plan.rows, self.counters, elapsed, eta))
 
     async def _finish(self, status: str) -> JobOutcome:
-        calls, tokens = await self.db.job_usage(self.job.id)
+        calls, tokens = await self.db.llm.job_usage(self.job.id)
         out = Path(self.job.file_path).with_suffix(".enriched.xlsx")
         note = self.enricher.gate.stop_reason
         report = await asyncio.to_thread(
@@ -391,7 +391,7 @@ class ImportJob:
             settings=self.settings,
         )
         categories, review_rows = report.categories.most_common(), report.review_rows
-        await self.db.update_job(
+        await self.db.jobs.update_job(
             self.job.id, status=status, result_path=str(out), counters=self.counters.to_json(),
             finished_at=now_iso(), error=note,
         )  # fmt: skip

@@ -240,11 +240,11 @@ async def plan_file(
     )
     layout = scan.layout
     plan = Plan(original_name, scan.name, visible, layout, rows, [], samples=samples)
-    remembered = await db.recall_mapping(plan.signature, user_id)
+    remembered = await db.memory.recall_mapping(plan.signature, user_id)
     if remembered is not None:
         plan.columns = _from_memory(layout.headers, json.loads(remembered))
         return plan
-    header_memory = await db.recall_headers([normalize_header(h) for h in layout.headers])
+    header_memory = await db.memory.recall_headers([normalize_header(h) for h in layout.headers])
     plan.columns = map_by_headers(layout.headers, layout.alternatives, header_memory)
     map_by_values(plan.columns, samples)
     if needs_llm(plan.columns):
@@ -285,8 +285,8 @@ async def _ask_llm(plan: Plan, llm: GigaChatClient | None, context: CallContext)
 async def remember_plan(db: Database, plan: Plan, user_id: int) -> None:
     """A confirmed mapping: the same headers next time map without questions."""
     fields = [c.field for c in sorted(plan.columns, key=lambda c: c.index)]
-    await db.remember_mapping(plan.signature, user_id, json.dumps(fields))
-    await db.remember_headers(
+    await db.memory.remember_mapping(plan.signature, user_id, json.dumps(fields))
+    await db.memory.remember_headers(
         {normalize_header(c.header): c.field for c in plan.columns if not c.header.startswith("Колонка ")}
     )
 
@@ -311,7 +311,7 @@ class ImportService:
     async def receive(self, path: Path, *, file_name: str, user_id: int, chat_id: int) -> tuple[int, Plan]:
         """Register a downloaded file and plan its import; a bad file is explained and removed."""
         sha = await asyncio.to_thread(file_sha256, path)
-        job_id = await self.db.create_job(
+        job_id = await self.db.jobs.create_job(
             kind="places", user_id=user_id, chat_id=chat_id, file_name=file_name,
             file_path=str(path), sha256=sha, status="mapping",
         )  # fmt: skip
@@ -321,23 +321,23 @@ class ImportService:
                 user_id=user_id, job_id=job_id,
             )  # fmt: skip
         except UserFacingError as error:
-            await self.db.update_job(job_id, status="rejected", error=error.message)
+            await self.db.jobs.update_job(job_id, status="rejected", error=error.message)
             await asyncio.to_thread(path.unlink, missing_ok=True)
             raise
-        await self.db.update_job(job_id, plan=plan.dump(), sheet=plan.sheet, total=plan.rows)
+        await self.db.jobs.update_job(job_id, plan=plan.dump(), sheet=plan.sheet, total=plan.rows)
         return job_id, plan
 
     async def previous_result(self, job_id: int) -> JobRow | None:
         """A finished import of the same file contents, if there was one."""
-        job = await self.db.get_job(job_id)
+        job = await self.db.jobs.get_job(job_id)
         if job is None:
             return None
-        previous = await self.db.last_done_job_for(job.sha256)
+        previous = await self.db.jobs.last_done_job_for(job.sha256)
         return previous if previous is not None and previous.id != job_id else None
 
     async def load(self, job_id: int, user_id: int, *, is_admin: bool = False) -> Plan:
         """Return the plan of an upload still waiting for its mapping to be confirmed."""
-        job = await self.db.get_job(job_id)
+        job = await self.db.jobs.get_job(job_id)
         if job is None or job.status != "mapping" or job.plan is None:
             raise UserFacingError(texts.MAPPING_GONE)
         if job.user_id != user_id and not is_admin:
@@ -348,19 +348,19 @@ class ImportService:
         """The user changed one column."""
         plan = await self.load(job_id, user_id, **kw)
         plan.set_field(index, field_name)
-        await self.db.update_job(job_id, plan=plan.dump())
+        await self.db.jobs.update_job(job_id, plan=plan.dump())
         return plan
 
     async def use_sheet(self, job_id: int, user_id: int, sheet: str, **kw: bool) -> Plan:
         """Plan again on another sheet."""
         await self.load(job_id, user_id, **kw)
-        job = await self.db.get_job(job_id)
+        job = await self.db.jobs.get_job(job_id)
         assert job is not None
         plan = await plan_file(
             Path(job.file_path), original_name=job.file_name, settings=self.settings, db=self.db,
             llm=self.llm, user_id=user_id, sheet=sheet, job_id=job_id,
         )  # fmt: skip
-        await self.db.update_job(job_id, plan=plan.dump(), sheet=plan.sheet, total=plan.rows)
+        await self.db.jobs.update_job(job_id, plan=plan.dump(), sheet=plan.sheet, total=plan.rows)
         return plan
 
     async def confirm(self, job_id: int, user_id: int, **kw: bool) -> Plan:
@@ -369,13 +369,13 @@ class ImportService:
         if not plan.has_name:
             raise UserFacingError(texts.MAPPING_NO_NAME)
         await remember_plan(self.db, plan, user_id)
-        await self.db.update_job(job_id, status="ready")
+        await self.db.jobs.update_job(job_id, status="ready")
         return plan
 
     async def cancel(self, job_id: int, user_id: int, **kw: bool) -> None:
         """Drop an upload and its file."""
         await self.load(job_id, user_id, **kw)
-        job = await self.db.get_job(job_id)
+        job = await self.db.jobs.get_job(job_id)
         assert job is not None
         await asyncio.to_thread(Path(job.file_path).unlink, missing_ok=True)
-        await self.db.update_job(job_id, status="cancelled")
+        await self.db.jobs.update_job(job_id, status="cancelled")

@@ -20,6 +20,7 @@ from bot.places.plan import Plan
 from bot.places.taxonomy import Taxonomy
 from bot.sheets import CellValue, SummaryData, write_enriched
 from bot.storage.db import Database, JobRow
+from bot.storage.jobs import JobRepository
 
 ADDED_HEADERS = ["Категория", "Подкатегория", "Описание", "Статус"]
 JSONL_FIELDS = (
@@ -64,7 +65,7 @@ class _Decoder:
 async def decoded_results(db: Database, job_id: int) -> AsyncIterator[dict[str, Any]]:
     """Row results in file order, decoded, a page at a time."""
     decode = _Decoder()
-    async for page in db.iter_job_results(job_id):
+    async for page in db.jobs.iter_job_results(job_id):
         for _, status, _, _, raw in page:
             yield decode(status, raw)
 
@@ -117,7 +118,7 @@ def _added_cells(
     """The four new cells per row, read from the database as the workbook is written; fills `report`."""
     decode = _Decoder()
     name_header = next((c.header for c in plan.columns if c.field == "name"), "")
-    for row, status, _, raw in Database.read_job_results(db_path, job.id):
+    for row, status, _, raw in JobRepository.read_job_results(db_path, job.id):
         data = decode(status, raw)
         place = data["place"]
         report.statuses[status] += 1

@@ -391,7 +391,7 @@ class ReviewAnalyser:
         if not pending or self.gate.llm is None:
             return pending
         keys = {n: cache_key(self.model, run.inputs[n].text) for n in pending}
-        cached = await self.db.cache_get(sorted(set(keys.values())))
+        cached = await self.db.llm.cache_get(sorted(set(keys.values())))
         left = []
         for n in pending:
             raw = cached.get(keys[n])
@@ -438,4 +438,4 @@ class ReviewAnalyser:
             if raw is not None:
                 self._take(run, n, json.loads(raw))
         if fresh:
-            await self.db.cache_put(fresh)
+            await self.db.llm.cache_put(fresh)

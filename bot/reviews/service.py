@@ -99,41 +99,43 @@ class ReviewService:
         if not store:
             return None
         record = _record(review, analysis, place_id=None, job_id=None, user_id=user_id)
-        [review_id] = await self.db.add_reviews([record])
+        [review_id] = await self.db.reviews.add_reviews([record])
         return await self.get(review_id)
 
     async def get(self, review_id: int) -> StoredReview | None:
         """One stored review."""
-        row = await self.db.get_review(review_id)
+        row = await self.db.reviews.get_review(review_id)
         return StoredReview.from_row(row) if row else None
 
     async def decide(self, review_id: int, *, approve: bool, moderator_id: int) -> StoredReview | None:
         """Publish or reject a review; the moderator and the time are stored."""
         status = "approved" if approve else "rejected"
-        if not await self.db.decide_review(review_id, status, moderator_id):
+        if not await self.db.reviews.decide_review(review_id, status, moderator_id):
             return None
         return await self.get(review_id)
 
     async def bind(self, review_id: int, place_id: int) -> StoredReview | None:
         """Attach a review to a catalogue place."""
-        if await self.db.get_place(place_id) is None or not await self.db.bind_review(review_id, place_id):
+        if await self.db.places.get_place(place_id) is None or not await self.db.reviews.bind_review(
+            review_id, place_id
+        ):
             return None
         return await self.get(review_id)
 
     async def find_places(self, query: str, limit: int = 8) -> tuple[int, list[dict[str, Any]]]:
         """Catalogue places matching a query (name, address or category)."""
-        return await self.db.search_places(query, limit=limit, offset=0)
+        return await self.db.places.search_places(query, limit=limit, offset=0)
 
     async def queue(self, limit: int = 10) -> tuple[int, list[dict[str, Any]]]:
         """Reviews waiting for a decision."""
-        return await self.db.review_queue(limit)
+        return await self.db.reviews.review_queue(limit)
 
     async def place_summary(self, place_id: int, *, user_id: int | None) -> PlaceSummary | None:
         """What the stored reviews of a catalogue place say together."""
-        place = await self.db.get_place(place_id)
+        place = await self.db.places.get_place(place_id)
         if place is None:
             return None
-        rows = await self.db.place_reviews(place_id)
+        rows = await self.db.reviews.place_reviews(place_id)
         analyses = [ReviewAnalysis.load(row["analysis"]) for row in rows]
         summariser = PlaceSummariser(self.db, self.llm, CallContext("review_summary", user_id=user_id))
         return await summariser.summarise(str(place["name"]), analyses)
@@ -148,21 +150,21 @@ class ReviewService:
     async def create_job(self, path: Path, *, file_name: str, user_id: int, chat_id: int) -> int:
         """Register a file of reviews (status `reviewing`: an import restart does not pick it up)."""
         sha = await asyncio.to_thread(file_sha256, path)
-        return await self.db.create_job(
+        return await self.db.jobs.create_job(
             kind="reviews", user_id=user_id, chat_id=chat_id, file_name=file_name, file_path=str(path),
             sha256=sha, status="reviewing",
         )  # fmt: skip
 
     async def run_file(self, job_id: int, progress: FileProgress | None = None) -> FileOutcome:
         """Read, analyse, store and write back a file of reviews."""
-        job = await self.db.get_job(job_id)
+        job = await self.db.jobs.get_job(job_id)
         assert job is not None
         table = await asyncio.to_thread(
             read_reviews, Path(job.file_path), original_name=job.file_name,
             max_bytes=self.settings.max_file_mb * 1024 * 1024, max_rows=self.settings.max_rows,
         )  # fmt: skip
         total = len(table.inputs)
-        await self.db.update_job(job_id, total=total, started_at=now_iso())
+        await self.db.jobs.update_job(job_id, total=total, started_at=now_iso())
         analyser = self.analyser(
             CallContext(
                 "reviews_file", user_id=job.user_id or None, job_id=job_id, session=f"places-bot-reviews-{job_id}"
@@ -170,7 +172,7 @@ class ReviewService:
         )
         places = await self._match_places(table)
         # After a restart: the reviews stored before it are kept, the file goes on from there.
-        analyses = [ReviewAnalysis.load(raw) for raw in await self.db.job_review_analyses(job_id)]
+        analyses = [ReviewAnalysis.load(raw) for raw in await self.db.reviews.job_review_analyses(job_id)]
         for start in range(len(analyses), total, FILE_BATCH):
             batch = table.inputs[start : start + FILE_BATCH]
 
@@ -185,7 +187,7 @@ class ReviewService:
                 _record(r, a, place_id=places.get(r.place or ""), job_id=job_id, user_id=job.user_id or None)
                 for r, a in zip(batch, found, strict=True)
             ]
-            await self.db.add_reviews(records, job_id=job_id, processed=start + len(found))
+            await self.db.reviews.add_reviews(records, job_id=job_id, processed=start + len(found))
             analyses.extend(found)
         return await self._finish(job_id, table, analyses, places, analyser.llm_note)
 
@@ -193,7 +195,7 @@ class ReviewService:
         """Places named in the file that the catalogue knows (an exact name, or the only match)."""
         found: dict[str, int] = {}
         for name in sorted({r.place for r in table.inputs if r.place}):
-            total, page = await self.db.search_places(name, limit=5, offset=0)
+            total, page = await self.db.places.search_places(name, limit=5, offset=0)
             exact = [p for p in page if str(p["name"]).strip().lower() == name.strip().lower()]
             if exact:
                 found[name] = int(exact[0]["id"])
@@ -209,10 +211,12 @@ class ReviewService:
         out = self.results / f"reviews-{job_id}.xlsx"
         bound_names = {name: "да" for name in places}
         await asyncio.to_thread(write_reviews_book, out, table, analyses, bound_names)
-        calls, tokens = await self.db.job_usage(job_id)
+        calls, tokens = await self.db.llm.job_usage(job_id)
         verdicts = Counter(a.verdict for a in analyses)
         counters = json.dumps({"verdicts": dict(verdicts), "calls": calls, "tokens": tokens})
-        await self.db.update_job(job_id, status="done", result_path=str(out), counters=counters, finished_at=now_iso())
+        await self.db.jobs.update_job(
+            job_id, status="done", result_path=str(out), counters=counters, finished_at=now_iso()
+        )
         return FileOutcome(
             job_id=job_id, total=len(analyses), verdicts=verdicts,
             places=len({r.place for r in table.inputs if r.place}), bound=len(places), calls=calls, tokens=tokens,

@@ -169,7 +169,7 @@ class PlaceSummariser:
 
     async def _summary(self, place: str, items: list[str]) -> str | None:
         key = hashlib.sha256(json.dumps([self.model, PROMPT_VERSION, place, items]).encode()).hexdigest()
-        cached = await self.db.cache_get([key])
+        cached = await self.db.llm.cache_get([key])
         if key in cached:
             return cached[key]
         if not self.gate.open or self.gate.llm is None:
@@ -189,5 +189,5 @@ class PlaceSummariser:
         if not text:
             return None
         text = text[:MAX_PLACE_SUMMARY]
-        await self.db.cache_put({key: text})
+        await self.db.llm.cache_put({key: text})
         return text

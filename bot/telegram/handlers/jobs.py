@@ -138,7 +138,7 @@ async def send_result(bot: Bot, chat_id: int, path: Path, file_name: str) -> Non
 async def cmd_jobs(message: Message, person: Person, db: Database) -> None:
     """Recent jobs with buttons to resend a result or resume."""
     user = None if person.role is Role.ADMIN else person.telegram_id
-    jobs = await db.recent_jobs(user, limit=10)
+    jobs = await db.jobs.recent_jobs(user, limit=10)
     if not jobs:
         await message.answer(texts.JOBS_EMPTY)
         return
@@ -162,7 +162,7 @@ async def on_job_button(
     query: CallbackQuery, callback_data: JobCallback, person: Person, db: Database, jobs: JobRunner, bot: Bot
 ) -> None:
     """⏹ stop, 📎 resend the result, ▶️ resume."""
-    job = await db.get_job(callback_data.job)
+    job = await db.jobs.get_job(callback_data.job)
     if job is None or (job.user_id != person.telegram_id and person.role is not Role.ADMIN):
         await query.answer(texts.MAPPING_NOT_YOURS, show_alert=True)
         return

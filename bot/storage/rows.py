@@ -1,0 +1,53 @@
+"""Typed rows the repositories return, and the timestamp every row carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+def fold(value: object) -> str | None:
+    return None if value is None else str(value).lower().replace("ё", "е")
+
+
+def now_iso() -> str:
+    """Return the current UTC time as ISO text (what every timestamp column holds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """An uploaded file and what became of it."""
+
+    id: int
+    kind: str
+    user_id: int
+    chat_id: int
+    file_name: str
+    file_path: str
+    sha256: str
+    status: str
+    sheet: str | None
+    plan: str | None
+    options: str | None
+    message_id: int | None
+    total: int
+    processed: int
+    counters: str | None
+    result_path: str | None
+    error: str | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    finished_at: str | None
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """A person the bot has seen or been told about."""
+
+    telegram_id: int
+    role: str | None
+    full_name: str
+    username: str | None
+    knock_alerted_at: str | None
