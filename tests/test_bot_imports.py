@@ -106,6 +106,8 @@ async def test_bad_files_are_explained(tmp_path: Path) -> None:
             (b"%PDF-1.4 not a table", "отчёт.xlsx", "PDF"),
             (b"", "пусто.xlsx", "пуст"),
             (b"hello", "картинка.png", "Не умею читать"),
+            # a name that looks like markup is shown as it is, not sent as broken HTML (which Telegram refuses)
+            (b"hello", "план <новый>.doc", "план &lt;новый&gt;.doc"),
             (b"x" * (1024 * 1024 + 10), "большой.csv", "больше лимита 1 МБ"),
         ]
         for data, name, expected in cases:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Document, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 
@@ -15,7 +13,6 @@ from bot.core.config import Settings
 from bot.jobs.runner import JobRunner
 from bot.places.mapping import sample_values
 from bot.places.plan import ImportService, Plan
-from bot.sheets import SUPPORTED_EXTENSIONS
 from bot.telegram.access import RoleFilter
 from bot.telegram.handlers.jobs import TelegramNotifier
 from bot.telegram.keyboards import (
@@ -28,6 +25,7 @@ from bot.telegram.keyboards import (
     same_file_keyboard,
     sheets_keyboard,
 )
+from bot.telegram.uploads import receive_upload
 from bot.users import Person, Role
 
 log = logging.getLogger(__name__)
@@ -62,20 +60,10 @@ async def on_workbook(
     bot: Bot,
 ) -> None:
     """A manager sent a file: check it, download it, plan the import, show the mapping."""
-    name = document.file_name or "file"
-    limit = settings.max_file_mb
-    if document.file_size and document.file_size > limit * 1024 * 1024:
-        await message.answer(texts.FILE_TOO_BIG_TG.format(size=document.file_size / 1024 / 1024, limit=limit))
+    received = await receive_upload(message, document, settings, bot, imports.upload_path)
+    if received is None:
         return
-    if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-        await message.answer(texts.FILE_UNSUPPORTED.format(file=name, formats=", ".join(SUPPORTED_EXTENSIONS)))
-        return
-    path = imports.upload_path(name)
-    try:
-        await bot.download(document, destination=path)
-    except TelegramBadRequest as error:
-        await message.answer(texts.FILE_DOWNLOAD_FAILED.format(reason=error.message))
-        return
+    path, name = received
     async with ChatActionSender.typing(bot=bot, chat_id=message.chat.id):
         job_id, plan = await imports.receive(path, file_name=name, user_id=person.telegram_id, chat_id=message.chat.id)
     previous = await imports.previous_result(job_id)

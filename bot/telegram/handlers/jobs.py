@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from html import escape
 from pathlib import Path
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, FSInputFile, Message
 from aiogram.utils.chat_action import ChatActionSender
@@ -20,10 +18,10 @@ from bot.places.job import Counters, JobOutcome, JobProgress
 from bot.storage.db import Database, JobRow
 from bot.telegram.access import RoleFilter
 from bot.telegram.keyboards import JobCallback, jobs_keyboard, stop_keyboard
+from bot.telegram.progress import ProgressMessage
 from bot.users import Person, Role
 
 log = logging.getLogger(__name__)
-EDIT_EVERY = 3.0
 BAR_WIDTH = 12
 
 
@@ -73,59 +71,31 @@ class TelegramNotifier:
     """Tells a manager about their job through one edited progress message and a final report."""
 
     def __init__(self, bot: Bot, chat_id: int, message_id: int | None = None) -> None:
-        self.bot, self.chat_id, self.message_id = bot, chat_id, message_id
-        self._last_edit = 0.0
+        self.bot, self.chat_id = bot, chat_id
+        self.message = ProgressMessage(bot, chat_id, message_id)
         self._resumed = False
 
     async def queued(self, job: JobRow, ahead: str) -> None:
-        await self._send(texts.JOB_QUEUED.format(file=escape(job.file_name), ahead=escape(ahead)))
+        await self.message.send(texts.JOB_QUEUED.format(file=escape(job.file_name), ahead=escape(ahead)))
 
     async def started(self, job: JobRow, resumed: bool) -> int | None:
         self._resumed = resumed
         start = JobProgress(job.id, job.processed, job.total, Counters.from_json(job.counters), 0.0, None)
-        sent = await self._send(progress_text(job.file_name, start, resumed=resumed), stop_keyboard(job.id))
-        self.message_id = sent.message_id if sent else None
-        self._last_edit = time.monotonic()
-        return self.message_id
+        return await self.message.start(progress_text(job.file_name, start, resumed=resumed), stop_keyboard(job.id))
 
     async def progress(self, job: JobRow, progress: JobProgress) -> None:
-        now = time.monotonic()
-        if now - self._last_edit < EDIT_EVERY or self.message_id is None:
-            return
-        self._last_edit = now
         text = progress_text(job.file_name, progress, resumed=self._resumed)
-        try:
-            await self.bot.edit_message_text(
-                text, chat_id=self.chat_id, message_id=self.message_id, reply_markup=stop_keyboard(job.id)
-            )
-        except TelegramAPIError as error:
-            log.info("progress edit failed: %s", error)
+        await self.message.update(text, stop_keyboard(job.id))
 
     async def finished(self, job: JobRow, outcome: JobOutcome) -> None:
         title = texts.JOB_DONE_TITLE if outcome.status == "done" else texts.JOB_STOPPED_TITLE
-        await self._replace_progress(title.format(file=escape(job.file_name)))
-        await self._send(summary_text(job, outcome))
+        await self.message.replace(title.format(file=escape(job.file_name)))
+        await self.message.send(summary_text(job, outcome))
         if outcome.result_path is not None:
             await send_result(self.bot, self.chat_id, outcome.result_path, job.file_name)
 
     async def failed(self, job: JobRow, error_text: str) -> None:
-        await self._replace_progress(texts.JOB_FAILED.format(file=escape(job.file_name), error=escape(error_text)))
-
-    async def _replace_progress(self, text: str) -> None:
-        if self.message_id is None:
-            await self._send(text)
-            return
-        try:
-            await self.bot.edit_message_text(text, chat_id=self.chat_id, message_id=self.message_id, reply_markup=None)
-        except TelegramAPIError:
-            await self._send(text)
-
-    async def _send(self, text: str, markup: object = None) -> Message | None:
-        try:
-            return await self.bot.send_message(self.chat_id, text, reply_markup=markup)  # type: ignore[arg-type]
-        except TelegramAPIError as error:
-            log.warning("job message to %s failed: %s", self.chat_id, error)
-            return None
+        await self.message.replace(texts.JOB_FAILED.format(file=escape(job.file_name), error=escape(error_text)))
 
 
 async def send_result(bot: Bot, chat_id: int, path: Path, file_name: str) -> None:

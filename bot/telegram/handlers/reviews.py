@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import time
 from html import escape
 from pathlib import Path
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -22,13 +21,13 @@ from bot.core.config import Settings
 from bot.jobs.runner import JobRunner
 from bot.reviews.format import analysis_lines, summary_text
 from bot.reviews.service import FileOutcome, ReviewService, StoredReview
-from bot.sheets import SUPPORTED_EXTENSIONS
 from bot.telegram.access import RoleFilter
+from bot.telegram.progress import ProgressMessage
 from bot.telegram.replies import send_long
+from bot.telegram.uploads import receive_upload
 from bot.users import Person, Role
 
 log = logging.getLogger(__name__)
-EDIT_EVERY = 3.0
 BAR_WIDTH = 12
 QUEUE_SHOWN = 10
 PLACES_SHOWN = 8
@@ -253,8 +252,7 @@ class ReviewFileReporter:
 
     def __init__(self, bot: Bot, chat_id: int, file_name: str) -> None:
         self.bot, self.chat_id, self.file_name = bot, chat_id, file_name
-        self.message_id: int | None = None
-        self._last_edit = 0.0
+        self.message = ProgressMessage(bot, chat_id)
 
     def _progress_text(self, done: int, total: int) -> str:
         bar, share = _bar(done, total)
@@ -263,33 +261,13 @@ class ReviewFileReporter:
 
     async def started(self, resumed: bool = False) -> None:
         first = texts.REVIEWS_FILE_RESUMED.format(file=escape(self.file_name)) if resumed else None
-        sent = await self.bot.send_message(self.chat_id, first or self._progress_text(0, 0).split("\n", 1)[0])
-        self.message_id = sent.message_id
-        self._last_edit = time.monotonic()
+        await self.message.start(first or self._progress_text(0, 0).split("\n", 1)[0])
 
     async def progress(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if self.message_id is None or now - self._last_edit < EDIT_EVERY:
-            return
-        self._last_edit = now
-        try:
-            await self.bot.edit_message_text(
-                self._progress_text(done, total), chat_id=self.chat_id, message_id=self.message_id
-            )
-        except TelegramAPIError as error:
-            log.info("progress edit failed: %s", error)
-
-    async def _replace(self, text: str) -> None:
-        try:
-            if self.message_id is not None:
-                await self.bot.edit_message_text(text, chat_id=self.chat_id, message_id=self.message_id)
-                return
-        except TelegramAPIError:
-            pass
-        await self.bot.send_message(self.chat_id, text)
+        await self.message.update(self._progress_text(done, total))
 
     async def finished(self, outcome: FileOutcome) -> None:
-        await self._replace(texts.REVIEWS_FILE_DONE.format(file=escape(self.file_name)))
+        await self.message.replace(texts.REVIEWS_FILE_DONE.format(file=escape(self.file_name)))
         v = outcome.verdicts
         summary = texts.REVIEWS_FILE_SUMMARY.format(
             file=escape(self.file_name), total=outcome.total, approve=v["approve"], needs_review=v["needs_review"],
@@ -298,7 +276,7 @@ class ReviewFileReporter:
         )  # fmt: skip
         if outcome.llm_note:
             summary += "\n\n" + escape(outcome.llm_note)
-        await self.bot.send_message(self.chat_id, summary)
+        await self.message.send(summary)
         name = f"{Path(self.file_name).stem}_отзывы.xlsx"
         async with ChatActionSender.upload_document(bot=self.bot, chat_id=self.chat_id):
             await self.bot.send_document(
@@ -306,7 +284,9 @@ class ReviewFileReporter:
             )
 
     async def failed(self, error_text: str) -> None:
-        await self._replace(texts.REVIEWS_FILE_FAILED.format(file=escape(self.file_name), error=escape(error_text)))
+        await self.message.replace(
+            texts.REVIEWS_FILE_FAILED.format(file=escape(self.file_name), error=escape(error_text))
+        )
 
 
 async def on_reviews_file(
@@ -314,20 +294,10 @@ async def on_reviews_file(
     jobs: JobRunner, bot: Bot,
 ) -> None:  # fmt: skip
     """A moderator sent a file of reviews: download it and analyse it in the background."""
-    name = document.file_name or "reviews"
-    limit = settings.max_file_mb
-    if document.file_size and document.file_size > limit * 1024 * 1024:
-        await message.answer(texts.FILE_TOO_BIG_TG.format(size=document.file_size / 1024 / 1024, limit=limit))
+    received = await receive_upload(message, document, settings, bot, reviews.upload_path)
+    if received is None:
         return
-    if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
-        await message.answer(texts.FILE_UNSUPPORTED.format(file=escape(name), formats=", ".join(SUPPORTED_EXTENSIONS)))
-        return
-    path = reviews.upload_path(name)
-    try:
-        await bot.download(document, destination=path)
-    except TelegramBadRequest as error:
-        await message.answer(texts.FILE_DOWNLOAD_FAILED.format(reason=escape(error.message)))
-        return
+    path, name = received
     job_id = await reviews.create_job(path, file_name=name, user_id=person.telegram_id, chat_id=message.chat.id)
     jobs.start_reviews(job_id, ReviewFileReporter(bot, message.chat.id, name))
 
