@@ -9,16 +9,9 @@ from typing import Any
 
 import httpx
 from gigachat.exceptions import (
-    AuthenticationError,
-    BadRequestError,
-    ForbiddenError,
     ModelNotSpecifiedError,
-    NotFoundError,
     RateLimitError,
-    RequestEntityTooLargeError,
     ResponseError,
-    ServerError,
-    UnprocessableEntityError,
 )
 
 from bot import texts
@@ -71,31 +64,28 @@ def classify(exc: BaseException) -> LLMError:
     return _make_error(Cause.UNEXPECTED, f"({type(exc).__name__})")
 
 
+_BY_STATUS = {401: Cause.AUTH_REJECTED, 402: Cause.PAYMENT_REQUIRED, 403: Cause.FORBIDDEN, 413: Cause.TOO_LARGE}
+_BY_OAUTH_CODE = {7: Cause.SCOPE_MISMATCH, 4: Cause.KEY_UNDECODABLE, 5: Cause.BAD_SCOPE, 1: Cause.BAD_SCOPE}
+
+
 def _classify_response(exc: ResponseError) -> LLMError:
     body = _error_body(exc)
-    code = body.get("code")
     message = str(body.get("message", ""))
-    if isinstance(exc, AuthenticationError):
-        return _make_error(Cause.AUTH_REJECTED)
-    if isinstance(exc, BadRequestError):
-        by_code = {7: Cause.SCOPE_MISMATCH, 4: Cause.KEY_UNDECODABLE, 5: Cause.BAD_SCOPE, 1: Cause.BAD_SCOPE}
-        if isinstance(code, int) and code in by_code:
-            return _make_error(by_code[code])
+    status = exc.status_code
+    if status in _BY_STATUS:
+        return _make_error(_BY_STATUS[status])
+    if status == 400:
+        code = body.get("code")
+        if isinstance(code, int) and code in _BY_OAUTH_CODE:
+            return _make_error(_BY_OAUTH_CODE[code])
         return _make_error(Cause.BAD_REQUEST, f"Ответ сервера: {message[:200]}" if message else None)
-    if exc.status_code == 402:
-        return _make_error(Cause.PAYMENT_REQUIRED)
-    if isinstance(exc, ForbiddenError):
-        return _make_error(Cause.FORBIDDEN)
-    if isinstance(exc, NotFoundError):
+    if status == 404:
         if "model" in message.lower() or "/chat/" in str(exc.url):
             return _make_error(Cause.MODEL_NOT_FOUND)
         return _make_error(Cause.NETWORK, f"По адресу {exc.url} нет API GigaChat (404).")
-    if isinstance(exc, RequestEntityTooLargeError) or exc.status_code == 413:
-        return _make_error(Cause.TOO_LARGE)
-    if isinstance(exc, UnprocessableEntityError):
-        if "function" in message.lower():
-            return _make_error(Cause.FUNCTIONS_UNSUPPORTED, f"(422) {message[:200]}")
-        return _make_error(Cause.BAD_REQUEST, f"(422) {message[:200]}")
-    if isinstance(exc, ServerError) or exc.status_code >= 500:
-        return _make_error(Cause.SERVER_ERROR, f"(HTTP {exc.status_code})")
-    return _make_error(Cause.BAD_REQUEST, f"(HTTP {exc.status_code})")
+    if status == 422:
+        cause = Cause.FUNCTIONS_UNSUPPORTED if "function" in message.lower() else Cause.BAD_REQUEST
+        return _make_error(cause, f"(422) {message[:200]}")
+    if status >= 500:
+        return _make_error(Cause.SERVER_ERROR, f"(HTTP {status})")
+    return _make_error(Cause.BAD_REQUEST, f"(HTTP {status})")

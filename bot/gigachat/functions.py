@@ -47,34 +47,36 @@ class FunctionSpec:
 def plain_schema(model: type[BaseModel]) -> dict[str, Any]:
     """Turn a pydantic model into the reduced, inlined JSON Schema GigaChat functions accept."""
     schema = model.model_json_schema()
-    defs = schema.get("$defs", {})
+    return _plain(schema, schema.get("$defs", {}), model.__name__)
 
-    def walk(node: dict[str, Any]) -> dict[str, Any]:
-        if "$ref" in node:
-            node = {**defs[node["$ref"].split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
-        if "anyOf" in node:
-            options = [o for o in node["anyOf"] if o.get("type") != "null"]
-            node = {**{k: v for k, v in node.items() if k != "anyOf"}, **walk(options[0])}
-        out: dict[str, Any] = {}
-        for key in ("type", "description", "enum"):
-            if key in node:
-                out[key] = node[key]
-        if "const" in node:
-            out["enum"] = [node["const"]]
-        if "enum" in out and "type" not in out:
-            out["type"] = "string"
-        if "items" in node:
-            out["items"] = walk(node["items"])
-        if node.get("type") == "object" or "properties" in node:
-            if not node.get("properties"):
-                raise ValueError(f"{model.__name__}: every object in a GigaChat schema needs properties")
-            out["type"] = "object"
-            out["properties"] = {k: walk(v) for k, v in node["properties"].items()}
-            if node.get("required"):
-                out["required"] = list(node["required"])
-        return out
 
-    return walk(schema)
+def _inlined(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """`$ref` replaced by its definition, and an optional (`anyOf` with null) by its one real type."""
+    if "$ref" in node:
+        node = {**defs[node["$ref"].split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+    if "anyOf" in node:
+        options = [o for o in node["anyOf"] if o.get("type") != "null"]
+        node = {**{k: v for k, v in node.items() if k != "anyOf"}, **_inlined(options[0], defs)}
+    return node
+
+
+def _plain(node: dict[str, Any], defs: dict[str, Any], name: str) -> dict[str, Any]:
+    node = _inlined(node, defs)
+    out: dict[str, Any] = {key: node[key] for key in ("type", "description", "enum") if key in node}
+    if "const" in node:
+        out["enum"] = [node["const"]]
+    if "enum" in out and "type" not in out:
+        out["type"] = "string"
+    if "items" in node:
+        out["items"] = _plain(node["items"], defs, name)
+    if node.get("type") == "object" or "properties" in node:
+        if not node.get("properties"):
+            raise ValueError(f"{name}: every object in a GigaChat schema needs properties")
+        out["type"] = "object"
+        out["properties"] = {k: _plain(v, defs, name) for k, v in node["properties"].items()}
+        if node.get("required"):
+            out["required"] = list(node["required"])
+    return out
 
 
 @functools.cache

@@ -285,19 +285,23 @@ class Taxonomy:
         for text in (category.label, self.label(*target)):
             self._exact.setdefault(normalize(text), target)
         for text in (category.label, category.key, *node.synonyms):
-            for words in phrase_forms(text) - self._whole.keys():
-                self._whole[words] = target
-                joined = " ".join(words)
-                if len(joined) >= 4:
-                    for position in (0, 1):
-                        bucket = self._fuzzy.setdefault((position, joined[position], len(joined)), {})
-                        bucket.setdefault(joined, target)
+            self._register_phrase(text, target)
         if target[0] != OTHER:  # "другое" in running text says nothing about the place
             for text in (category.label, *node.synonyms):
                 for words in phrase_forms(text):
                     self.phrases.add(words, target)
         for tag in node.osm:
             self._osm.setdefault(tag.lower(), target)
+
+    def _register_phrase(self, text: str, target: Target) -> None:
+        """A whole phrase that names the category, and its spelling buckets for the fuzzy match."""
+        for words in phrase_forms(text) - self._whole.keys():
+            self._whole[words] = target
+            joined = " ".join(words)
+            if len(joined) >= 4:
+                for position in (0, 1):
+                    bucket = self._fuzzy.setdefault((position, joined[position], len(joined)), {})
+                    bucket.setdefault(joined, target)
 
     # --- matching ---
 

@@ -300,10 +300,16 @@ def _read_cfb_directory(path: Path) -> set[str]:
         while current < _CFB_END and current not in seen and len(seen) < max_sectors:
             seen.add(current)
             file.seek((current + 1) * sector_size)
-            block = file.read(sector_size)
-            for offset in range(0, len(block) - 127, 128):
-                length, kind = struct.unpack_from("<HB", block, offset + 64)
-                if 2 <= length <= 64 and kind in (1, 2, 5):
-                    names.add(block[offset : offset + length - 2].decode("utf-16-le", "replace"))
+            names |= _entry_names(file.read(sector_size))
             current = fat[current] if current < len(fat) else _CFB_END
         return names
+
+
+def _entry_names(block: bytes) -> set[str]:
+    """Names of the storage and stream entries in one directory sector (128 bytes an entry)."""
+    names: set[str] = set()
+    for offset in range(0, len(block) - 127, 128):
+        length, kind = struct.unpack_from("<HB", block, offset + 64)
+        if 2 <= length <= 64 and kind in (1, 2, 5):
+            names.add(block[offset : offset + length - 2].decode("utf-16-le", "replace"))
+    return names
