@@ -1,7 +1,7 @@
 """The one place that folds text for comparison: lower case, «ё» as «е», punctuation as spaces, crude stems.
 
-`normalize` and its stems serve the taxonomy, the category rules and the review rules;
-`normalize_header` also splits camelCase and reads «№», as spreadsheet headers need.
+`normalize` and its stems serve the taxonomy, the category rules and the review rules and, through
+`normalize_header` (which first splits camelCase and reads «№»), the column mapping.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import re
 import unicodedata
 
 _CYRILLIC_RE = re.compile(r"[а-я]")
-_HEADER_PUNCT = re.compile(r"[^\w]+", re.UNICODE)
 _APOSTROPHE_RE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
 _NON_WORD_RE = re.compile(r"[\W_]+")
 _RU_ENDINGS = ("ого", "его", "ому", "ему", "ов", "ев", "ах", "ях", "ам", "ям", "ых", "их", "ым", "им", "ми")
@@ -62,8 +61,6 @@ def phrase_forms(text: str) -> set[tuple[str, ...]]:
 
 
 def normalize_header(text: object) -> str:
-    """Lowercase, ё→е, punctuation to spaces, camelCase split, spaces collapsed."""
-    raw = str(text or "")
-    raw = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", raw)  # PublicPhone → Public Phone
-    raw = raw.lower().replace("ё", "е").replace("№", " n ")
-    return " ".join(_HEADER_PUNCT.sub(" ", raw).replace("_", " ").split())
+    """`normalize` for a spreadsheet header: camelCase split first («PublicPhone»), «№» read as «n»."""
+    raw = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(text or ""))  # PublicPhone → Public Phone
+    return " ".join(normalize(raw.replace("№", " n ")).split())
