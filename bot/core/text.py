@@ -17,9 +17,14 @@ _RU_VOWELS = "аеиоуыэюяь"
 MIN_STEM = 3
 
 
+def fold(text: str) -> str:
+    """Lower case with «ё» read as «е»: the comparison form every other fold here starts from."""
+    return text.lower().replace("ё", "е")
+
+
 def normalize(text: str) -> str:
     """Lowercase, ё→е, drop apostrophes inside words, turn quotes and punctuation into single spaces."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    text = fold(unicodedata.normalize("NFKC", text))
     text = _APOSTROPHE_RE.sub("", text)
     return _NON_WORD_RE.sub(" ", text).strip()
 

@@ -27,6 +27,7 @@ from gigachat.models import Messages, MessagesRole
 from bot import texts
 from bot.core.errors import Cause, InvalidAnswerError, LLMError
 from bot.core.tasks import gather_or_cancel
+from bot.core.text import fold
 from bot.gigachat.client import CallContext, GigaChatClient
 from bot.gigachat.functions import FunctionAnswer, FunctionSpec, repair_turn
 
@@ -87,9 +88,9 @@ class GigaChatGate:
         self.failed_in_a_row = 0
 
 
-def fold(text: str) -> str:
-    """Lower case, «ё» as «е», words only: the form echoes are compared in."""
-    return " ".join(_WORD.findall(text.lower().replace("ё", "е")))
+def echo_form(text: str) -> str:
+    """Words only, folded: the form echoes are compared in."""
+    return " ".join(_WORD.findall(fold(text)))
 
 
 def echo_of(text: str, words: int = ECHO_WORDS) -> str:
@@ -101,7 +102,7 @@ def echo_matches(echo: Any, source: str) -> bool:
     """True when the model's echo is the first words of its input (whole words), or a run of them."""
     if not isinstance(echo, str):
         return False
-    got, want = fold(echo).split(), fold(source).split()
+    got, want = echo_form(echo).split(), echo_form(source).split()
     if not got or not want:
         return not want and not got
     if want[: len(got)] == got or got[: len(want)] == want:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 # anchored at the start of a word (after the usual prefixes), so «оскорблять», «страхуй» and
 # «хлебать» stay clean. A clear-cut finding (obscenity, insult or threat, hate, contacts, ads,
 # illegal offers) rejects the review at once and costs no GigaChat call.
+from bot.core.text import fold
 from bot.reviews.sentiment import (
     AspectHit,
     _points,
@@ -230,7 +231,7 @@ def _collapse_stars(word: str) -> str:
 
 def find_problems(text: str) -> list[Finding]:
     """Every moderation finding of the rules, in the order of the fixed reasons."""
-    lowered = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    lowered = fold(unicodedata.normalize("NFKC", text))
     findings = [Finding("profanity", w, "obscenity") for w in obscene_words(text)]
     findings += [Finding("insult_threat", m.group(0), "insult") for m in INSULT_RE.finditer(lowered)]
     findings += [Finding("insult_threat", m.group(0), "threat") for m in THREAT_RE.finditer(lowered)]

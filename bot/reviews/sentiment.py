@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.text import fold
+
 # =============================================================================================
 # Reviews
 # =============================================================================================
@@ -85,7 +87,7 @@ class AspectHit:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD_RE.findall(text.lower().replace("ё", "е"))
+    return _WORD_RE.findall(fold(text))
 
 
 _NEGATIVE_PHRASES = tuple(s for s in NEGATIVE_STEMS if " " in s)

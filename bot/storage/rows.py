@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.core.text import fold as fold_text
+
 
 def fold(value: object) -> str | None:
-    return None if value is None else str(value).lower().replace("ё", "е")
+    return None if value is None else fold_text(str(value))
 
 
 def now_iso() -> str:
