@@ -133,7 +133,6 @@ class BatchOutcome(Generic[K, R]):
     unhelped: set[K] = field(default_factory=set)  # answered, still unusable after the re-ask: cacheable
     refused: set[K] = field(default_factory=set)  # the content filter refused this very input
     failed: set[K] = field(default_factory=set)  # no answer at all (errors, gate closed): not cacheable
-    calls: int = 0
     answered: int = 0  # calls that got an answer (usable or not)
 
 
@@ -199,7 +198,6 @@ class BatchAsker(Generic[K, R]):
             total.unhelped |= outcome.unhelped
             total.refused |= outcome.refused
             total.failed |= outcome.failed
-            total.calls += outcome.calls
             total.answered += outcome.answered
         return total
 
@@ -297,7 +295,6 @@ class BatchAsker(Generic[K, R]):
     async def _call(
         self, llm: GigaChatClient, messages: list[Messages], max_tokens: int, outcome: BatchOutcome[K, R]
     ) -> FunctionAnswer:
-        outcome.calls += 1
         answer = await llm.call_function(
             self.task.spec, messages, context=self.context, max_tokens=max_tokens, temperature=self.task.temperature
         )

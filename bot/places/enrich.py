@@ -146,7 +146,6 @@ class Enricher:
         self.context = context
         self.gate = GigaChatGate(llm)
         self.model = llm.model if llm else "offline"
-        self.unhelped_rows = 0  # rows GigaChat answered for but could not help with, this run
         spec = category_spec(tuple(taxonomy.all_keys()))
         check = self._check_category
         self._places_task = BatchTask(spec, texts.DATA_NOT_INSTRUCTIONS, texts.CATEGORY_PLACES_PROMPT, check, 30)
@@ -287,7 +286,6 @@ class Enricher:
         """A cached final decision: GigaChat's category, or "could not help" left to a person."""
         data = json.loads(raw)
         if data.get("unhelped"):
-            self.unhelped_rows += 1
             return CategoryResult("other", None, SOURCE_LLM_FAILED, 0.0, review=True)
         return self._llm_result(data["category"], data.get("subcategory"), data["confidence"])
 
