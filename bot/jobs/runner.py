@@ -70,6 +70,14 @@ class JobRunner:
         self._running: dict[int, _Running] = {}
         self._active: dict[int, str] = {}  # manager → the file their running job works on
 
+    async def recent(self, user_id: int | None, limit: int = 10) -> list[JobRow]:
+        """The newest jobs of one person (None: everybody's)."""
+        return await self.db.jobs.recent_jobs(user_id, limit=limit)
+
+    async def get(self, job_id: int) -> JobRow | None:
+        """One job, or None when there is no such job."""
+        return await self.db.jobs.get_job(job_id)
+
     def running_for(self, user_id: int) -> str | None:
         """The file a manager's current job is working on, if any."""
         return self._active.get(user_id)

@@ -23,7 +23,7 @@ from bot.core.config import Settings, check_token
 from bot.core.errors import UserFacingError
 from bot.core.logs import Scrubber
 from bot.services import Services, open_services
-from bot.storage.db import JobRow
+from bot.storage.rows import JobRow
 from bot.telegram.access import AccessMiddleware
 from bot.telegram.handlers import admin, catalogue, common, errors, imports, jobs, reviews
 from bot.telegram.handlers.errors import AdminAlerts
@@ -48,7 +48,6 @@ def create_dispatcher(services: Services) -> Dispatcher:
     dp = Dispatcher()
     dp.workflow_data.update(
         settings=services.settings,
-        db=services.db,
         users=services.users,
         llm=services.llm,
         tasks=services.tasks,

@@ -15,7 +15,7 @@ from aiogram.utils.chat_action import ChatActionSender
 from bot import texts
 from bot.jobs.runner import JobRunner
 from bot.places.job import Counters, JobOutcome, JobProgress
-from bot.storage.db import Database, JobRow
+from bot.storage.rows import JobRow
 from bot.telegram.access import RoleFilter
 from bot.telegram.keyboards import JobCallback, jobs_keyboard, stop_keyboard
 from bot.telegram.progress import ProgressMessage
@@ -105,16 +105,15 @@ async def send_result(bot: Bot, chat_id: int, path: Path, file_name: str) -> Non
         await bot.send_document(chat_id, FSInputFile(path, filename=name), caption=texts.JOB_CAPTION)
 
 
-async def cmd_jobs(message: Message, person: Person, db: Database) -> None:
+async def cmd_jobs(message: Message, person: Person, jobs: JobRunner) -> None:
     """Recent jobs with buttons to resend a result or resume."""
-    user = None if person.role is Role.ADMIN else person.telegram_id
-    jobs = await db.jobs.recent_jobs(user, limit=10)
-    if not jobs:
+    recent = await jobs.recent(None if person.role is Role.ADMIN else person.telegram_id)
+    if not recent:
         await message.answer(texts.JOBS_EMPTY)
         return
     lines = [texts.JOBS_HEADER]
     buttons: list[tuple[int, str, str]] = []
-    for job in jobs:
+    for job in recent:
         progress = f" ({job.processed}/{job.total})" if job.status in ("running", "stopped", "failed", "queued") else ""
         when = (job.finished_at or job.created_at)[:16].replace("T", " ")
         status = texts.JOB_STATUS.get(job.status, job.status)
@@ -129,10 +128,10 @@ async def cmd_jobs(message: Message, person: Person, db: Database) -> None:
 
 
 async def on_job_button(
-    query: CallbackQuery, callback_data: JobCallback, person: Person, db: Database, jobs: JobRunner, bot: Bot
+    query: CallbackQuery, callback_data: JobCallback, person: Person, jobs: JobRunner, bot: Bot
 ) -> None:
     """⏹ stop, 📎 resend the result, ▶️ resume."""
-    job = await db.jobs.get_job(callback_data.job)
+    job = await jobs.get(callback_data.job)
     if job is None or (job.user_id != person.telegram_id and person.role is not Role.ADMIN):
         await query.answer(texts.MAPPING_NOT_YOURS, show_alert=True)
         return
