@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.storage.db import Database
+from bot.storage.rows import ReviewRow
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.reviews_model import PLACES, ReviewsModel, sample_reviews
 from tests.harness import MANAGER, MODERATOR, BotHarness, running_bot
@@ -35,7 +36,7 @@ async def add_place(h: BotHarness, name: str, address: str) -> None:
         )  # fmt: skip
 
 
-async def stored_review(h: BotHarness, review_id: int) -> dict[str, object]:
+async def stored_review(h: BotHarness, review_id: int) -> ReviewRow:
     async with Database.open(h.settings.database_path) as db:
         row = await db.reviews.get_review(review_id)
     assert row is not None
@@ -60,7 +61,7 @@ async def test_text_card_publish_bind_and_summary(tmp_path: Path) -> None:
         edited = await h.tg.wait_for("editMessageText", MODERATOR, after=mark)
         assert "опубликован" in edited.params["text"]
         row = await stored_review(h, 1)
-        assert row["status"] == "approved" and row["moderator_id"] == MODERATOR
+        assert row.status == "approved" and row.moderator_id == MODERATOR
 
         mark = h.tg.mark()
         h.tg.press_button(MODERATOR, "Привязать к месту")
@@ -72,7 +73,7 @@ async def test_text_card_publish_bind_and_summary(tmp_path: Path) -> None:
         h.tg.press_button(MODERATOR, "Ромашка")
         bound = await h.reply(MODERATOR, after=mark, contains="Отзыв №1")
         assert "Кафе «Ромашка»" in bound.params["text"]
-        assert (await stored_review(h, 1))["place_id"] == 1
+        assert (await stored_review(h, 1)).place_id == 1
 
         for review in sample_reviews(3, seed=1):
             mark = h.tg.mark()

@@ -19,6 +19,7 @@ from bot.reviews.analysis import ReviewAnalyser, ReviewAnalysis, ReviewInput, te
 from bot.reviews.files import ReviewTable, read_reviews, write_reviews_book
 from bot.reviews.summary import PlaceSummariser, PlaceSummary
 from bot.storage.db import Database, now_iso
+from bot.storage.rows import QueuedReview, ReviewRow
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,10 @@ class StoredReview:
     decided_at: str | None
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> StoredReview:
+    def from_row(cls, row: ReviewRow) -> StoredReview:
         return cls(
-            id=int(row["id"]), analysis=ReviewAnalysis.load(row["analysis"]), status=str(row["status"]),
-            place_id=row["place_id"], place_name=row.get("catalogue_name") or row.get("place_name"),
-            moderator_id=row["moderator_id"], decided_at=row["decided_at"],
+            id=row.id, analysis=ReviewAnalysis.load(row.analysis), status=row.status, place_id=row.place_id,
+            place_name=row.place_name, moderator_id=row.moderator_id, decided_at=row.decided_at,
         )  # fmt: skip
 
 
@@ -126,7 +126,7 @@ class ReviewService:
         """Catalogue places matching a query (name, address or category)."""
         return await self.db.places.search_places(query, limit=limit, offset=0)
 
-    async def queue(self, limit: int = 10) -> tuple[int, list[dict[str, Any]]]:
+    async def queue(self, limit: int = 10) -> tuple[int, list[QueuedReview]]:
         """Reviews waiting for a decision."""
         return await self.db.reviews.review_queue(limit)
 
@@ -135,8 +135,7 @@ class ReviewService:
         place = await self.db.places.get_place(place_id)
         if place is None:
             return None
-        rows = await self.db.reviews.place_reviews(place_id)
-        analyses = [ReviewAnalysis.load(row["analysis"]) for row in rows]
+        analyses = [ReviewAnalysis.load(raw) for raw in await self.db.reviews.place_review_analyses(place_id)]
         summariser = PlaceSummariser(self.db, self.llm, CallContext("review_summary", user_id=user_id))
         return await summariser.summarise(str(place["name"]), analyses)
 

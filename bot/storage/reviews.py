@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.storage.base import Repository, writes
-from bot.storage.rows import now_iso
+from bot.storage.rows import QueuedReview, ReviewRow, now_iso
 from bot.storage.schema import REVIEW_COLUMNS
 
 
@@ -44,18 +44,18 @@ class ReviewRepository(Repository):
             raise
         return ids
 
-    async def get_review(self, review_id: int) -> dict[str, Any] | None:
+    async def get_review(self, review_id: int) -> ReviewRow | None:
         """One stored review with the name of its place."""
         async with self._conn.execute(
-            f"""
-            SELECT r.id, {", ".join("r." + c for c in REVIEW_COLUMNS)}, r.status, r.moderator_id, r.decided_at,
-                   r.created_at, p.name AS catalogue_name
+            """
+            SELECT r.id, r.analysis, r.status, r.place_id, coalesce(p.name, r.place_name), r.moderator_id,
+                   r.decided_at
             FROM reviews r LEFT JOIN places p ON p.id = r.place_id WHERE r.id = ?
             """,
             (review_id,),
         ) as cursor:
             row = await cursor.fetchone()
-        return dict(row) if row else None
+        return ReviewRow(*row) if row else None
 
     @writes
     async def decide_review(self, review_id: int, status: str, moderator_id: int) -> bool:
@@ -77,28 +77,26 @@ class ReviewRepository(Repository):
         await self._conn.commit()
         return cursor.rowcount == 1
 
-    async def review_queue(self, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    async def review_queue(self, limit: int) -> tuple[int, list[QueuedReview]]:
         """Reviews waiting for a decision, those the rules doubt first: (total, first `limit`)."""
         async with self._conn.execute("SELECT count(*) FROM reviews WHERE status = 'pending'") as cursor:
             row = await cursor.fetchone()
             total = int(row[0]) if row else 0
         async with self._conn.execute(
             """
-            SELECT id, text, verdict, reasons, place_name, created_at FROM reviews WHERE status = 'pending'
+            SELECT id, text, verdict, place_name FROM reviews WHERE status = 'pending'
             ORDER BY verdict = 'approve', verdict = 'reject', id LIMIT ?
             """,
             (limit,),
         ) as cursor:
-            return total, [dict(r) for r in await cursor.fetchall()]
+            return total, [QueuedReview(*r) for r in await cursor.fetchall()]
 
-    async def place_reviews(self, place_id: int) -> list[dict[str, Any]]:
-        """Every stored review of a place that was not rejected, oldest first."""
+    async def place_review_analyses(self, place_id: int) -> list[str]:
+        """The analyses (JSON) of every stored review of a place that was not rejected, oldest first."""
         async with self._conn.execute(
-            f"SELECT id, {', '.join(REVIEW_COLUMNS)}, status FROM reviews "
-            "WHERE place_id = ? AND status != 'rejected' ORDER BY id",
-            (place_id,),
+            "SELECT analysis FROM reviews WHERE place_id = ? AND status != 'rejected' ORDER BY id", (place_id,)
         ) as cursor:
-            return [dict(r) for r in await cursor.fetchall()]
+            return [str(r[0]) for r in await cursor.fetchall()]
 
     async def job_review_analyses(self, job_id: int) -> list[str]:
         """The stored analyses of a file job's reviews, in file order (what a resumed job already did)."""

@@ -53,3 +53,26 @@ class UserRow:
     full_name: str
     username: str | None
     knock_alerted_at: str | None
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """A stored review: its analysis (JSON), where it belongs and the moderator's decision."""
+
+    id: int
+    analysis: str
+    status: str
+    place_id: int | None
+    place_name: str | None  # the catalogue's name when bound, else the name the source gave
+    moderator_id: int | None
+    decided_at: str | None
+
+
+@dataclass(frozen=True)
+class QueuedReview:
+    """A review waiting for a decision, as the queue lists it."""
+
+    id: int
+    text: str
+    verdict: str
+    place_name: str | None

@@ -228,12 +228,12 @@ async def cmd_queue(message: Message, reviews: ReviewService) -> None:
     lines = [texts.QUEUE_HEADER.format(total=total)]
     builder = InlineKeyboardBuilder()
     for row in rows:
-        place = f"{escape(row['place_name'])} · " if row.get("place_name") else ""
-        text = escape(_short(" ".join(str(row["text"]).split()), 80))
-        verdict = texts.VERDICT_LABELS[row["verdict"]]
-        lines.append(texts.QUEUE_LINE.format(id=row["id"], verdict=verdict, place=place, text=text))
-        button = ReviewCallback(action="open", review=row["id"])
-        builder.button(text=texts.BTN_OPEN_REVIEW.format(id=row["id"]), callback_data=button)
+        place = f"{escape(row.place_name)} · " if row.place_name else ""
+        text = escape(_short(" ".join(row.text.split()), 80))
+        verdict = texts.VERDICT_LABELS[row.verdict]
+        lines.append(texts.QUEUE_LINE.format(id=row.id, verdict=verdict, place=place, text=text))
+        button = ReviewCallback(action="open", review=row.id)
+        builder.button(text=texts.BTN_OPEN_REVIEW.format(id=row.id), callback_data=button)
     builder.adjust(3)
     await message.answer("\n".join(lines), reply_markup=builder.as_markup())
 
