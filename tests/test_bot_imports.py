@@ -36,7 +36,7 @@ def with_model(gigachat: Any) -> None:
 
 async def catalogue_names(h: BotHarness) -> list[str]:
     async with Database.open(h.settings.database_path) as db:
-        return sorted(p["name"] for p in await db.places.iter_places())
+        return sorted(p.name for p in await db.places.iter_places())
 
 
 async def test_manager_story_mapping_edit_confirm_progress_summary_workbook(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from bot.cli.process import run_process
 from bot.core.config import Settings, load_settings
 from bot.storage.db import Database
+from bot.storage.rows import PlaceRow
 from tests.conftest import make_key
 from tests.emulators.gigachat import GigaChatEmulator
 from tests.emulators.places_model import PlacesModel
@@ -43,7 +44,7 @@ async def process(
     return rows, out, err.getvalue()
 
 
-async def catalogue(settings: Settings) -> list[dict[str, Any]]:
+async def catalogue(settings: Settings) -> list[PlaceRow]:
     async with Database.open(settings.database_path) as db:
         return await db.places.iter_places()
 
@@ -133,9 +134,9 @@ async def test_update_never_erases_and_adds_new_values(tmp_path: Path) -> None:
     rows, _, _ = await process(settings, second, tmp_path, offline=True)
     assert rows[0]["status"] == "updated"
     [place] = await catalogue(settings)
-    assert place["phone"] == "+7 (495) 111-22-33"
-    assert place["website"] == "https://museum.ru"
-    assert place["description"] == "Описание А."
+    assert place.phone == "+7 (495) 111-22-33"
+    assert place.website == "https://museum.ru"
+    assert place.description == "Описание А."
 
 
 async def test_same_name_without_address_needs_coordinates_or_phone(tmp_path: Path) -> None:

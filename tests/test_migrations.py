@@ -69,7 +69,7 @@ async def test_the_previous_release_keeps_its_data(tmp_path: Path) -> None:
         [user] = await db.users.list_users()
         assert (user.telegram_id, user.full_name, user.role) == (7, "Анна", "manager")
         [place] = await db.places.iter_places()
-        assert place["name"] == "Кофейня «Зерно»" and place["category"] == "food"
+        assert place.name == "Кофейня «Зерно»" and place.category == "food"
         assert await db.llm.cache_get(["k"]) == {"k": '{"category": "food"}'}
         assert await db.llm.job_usage(1) == (1, 1000)
         assert await db.llm.tokens_per_item("2026-11-01") == (1000.0, None)

@@ -87,7 +87,7 @@ async def test_killed_mid_job_resumes_and_writes_every_row_once(tmp_path: Path) 
         places = await db.places.iter_places()
         [job] = await db.jobs.recent_jobs(None, limit=1)
         results = await db.jobs.job_results(job.id)
-    names = [p["name"] for p in places]
+    names = [p.name for p in places]
     assert len(names) == ROWS and len(set(names)) == ROWS, "every row exactly once"
     assert [r[0] for r in results] == list(range(2, ROWS + 2))
     assert job.status == "done" and job.processed == ROWS

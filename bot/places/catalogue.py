@@ -14,6 +14,7 @@ from bot import texts
 from bot.places.taxonomy import Taxonomy
 from bot.sheets import CellValue, write_table
 from bot.storage.db import Database
+from bot.storage.rows import PlaceRow
 
 EXPORT_FIELDS = (
     "id", "name", "category", "subcategory", "description", "address", "city", "region", "district", "phone",
@@ -34,7 +35,7 @@ class SearchPage:
 
     total: int
     offset: int
-    places: list[dict[str, Any]]
+    places: list[PlaceRow]
 
 
 class Catalogue:
@@ -43,10 +44,9 @@ class Catalogue:
     def __init__(self, db: Database, taxonomy: Taxonomy, workdir: Path) -> None:
         self.db, self.taxonomy, self.workdir = db, taxonomy, workdir
 
-    def label(self, place: dict[str, Any]) -> str:
+    def label(self, place: PlaceRow) -> str:
         """«Еда / Кафе» for a stored place."""
-        category = place.get("category") or "other"
-        return self.taxonomy.label(category, place.get("subcategory"))
+        return self.taxonomy.label(place.category or "other", place.subcategory)
 
     async def search(self, query: str, offset: int = 0, size: int = 5) -> SearchPage:
         """Places matching a query by name, address or category (Russian label or key)."""
@@ -72,15 +72,15 @@ class Catalogue:
         """Write the catalogue (or one category) to a workbook; return its path and row count."""
         places = await self.db.places.iter_places(category)
         headers = [texts.FIELD_LABELS.get(f, "Номер") if f != "id" else "Номер" for f in EXPORT_FIELDS]
-        extra_headers = sorted({k for p in places for k in json.loads(p.get("extra") or "{}")})
+        extra_headers = sorted({k for p in places for k in json.loads(p.extra or "{}")})
         rows = []
         for place in places:
             values: list[Any] = [
-                place.get("external_id") or place["id"] if f == "id" else place.get(f) for f in EXPORT_FIELDS
+                place.external_id or place.id if f == "id" else getattr(place, f) for f in EXPORT_FIELDS
             ]
-            values[2] = self.taxonomy.label(place.get("category") or "other")
-            values[3] = self.label(place).split(" / ")[-1] if place.get("subcategory") else ""
-            extra = json.loads(place.get("extra") or "{}")
+            values[2] = self.taxonomy.label(place.category or "other")
+            values[3] = self.label(place).split(" / ")[-1] if place.subcategory else ""
+            extra = json.loads(place.extra or "{}")
             rows.append(values + [extra.get(h) for h in extra_headers])
         out = self._out("catalogue.xlsx")
         await asyncio.to_thread(write_table, out, sheet="Каталог", headers=headers + extra_headers, rows=rows)

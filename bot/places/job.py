@@ -27,6 +27,7 @@ from bot.places.report import write_job_workbook
 from bot.places.taxonomy import CategoryMatch, Taxonomy
 from bot.sheets import CellValue, open_workbook
 from bot.storage.db import PLACE_COLUMNS, Database, JobRow, now_iso
+from bot.storage.rows import PlaceRow
 
 BATCH = 240  # rows per committed step with one GigaChat stream (three category calls)
 MAX_BATCH = 1000  # with several streams a step is larger, so enough calls are in flight together
@@ -111,9 +112,7 @@ class _Seen:
         if key and hash(key) in self.by_key:
             return self.by_key[hash(key)]
         for row, phone, lat, lon in self.by_name.get(hash(name), ()):
-            if same_place_without_address(
-                place, {"name": place.name, "phone": phone, "latitude": lat, "longitude": lon}
-            ):
+            if same_place_without_address(place, place.name, phone, lat, lon):
                 return row
         return None
 
@@ -303,19 +302,22 @@ class ImportJob:
             counters=self.counters.to_json(),
         )  # fmt: skip
 
-    async def _match_catalogue(self, places: dict[int, Place]) -> dict[int, dict[str, Any]]:
+    async def _match_catalogue(self, places: dict[int, Place]) -> dict[int, PlaceRow]:
         keys = [k for k in (dedupe_key(p) for p in places.values()) if k]
         names = list({place_keys(p)[0] for p in places.values()})
         candidates = await self.db.places.find_places(dedupe_keys=keys, name_keys=names)
-        by_key = {c["dedupe_key"]: c for c in candidates if c["dedupe_key"]}
-        matched: dict[int, dict[str, Any]] = {}
+        by_key = {c.dedupe_key: c for c in candidates if c.dedupe_key}
+        matched: dict[int, PlaceRow] = {}
         for row, place in places.items():
             key = dedupe_key(place)
             if key and key in by_key:
                 matched[row] = by_key[key]
                 continue
             for candidate in candidates:
-                if candidate["name_key"] == place_keys(place)[0] and same_place_without_address(place, candidate):
+                same = same_place_without_address(
+                    place, candidate.name, candidate.phone, candidate.latitude, candidate.longitude
+                )
+                if candidate.name_key == place_keys(place)[0] and same:
                     matched[row] = candidate
                     break
         return matched
@@ -335,21 +337,19 @@ class ImportJob:
         )
         return values
 
-    def _changes(
-        self, stored: dict[str, Any], place: Place, category: CategoryResult | None
-    ) -> tuple[int, dict[str, Any]]:
+    def _changes(self, stored: PlaceRow, place: Place, category: CategoryResult | None) -> tuple[int, dict[str, Any]]:
         """The file's non-empty values that differ from the catalogue; an empty cell never erases."""
         values = {name: place.id if name == "external_id" else getattr(place, name, None) for name in PLACE_COLUMNS}
         if category is not None and category.source in ("file", "memory"):
             values.update(category=category.category, subcategory=category.subcategory)
         else:
             values.update(category=None, subcategory=None)
-        changes = {name: v for name, v in values.items() if v not in (None, "") and v != stored.get(name)}
-        extra = json.loads(stored.get("extra") or "{}")
+        changes = {name: v for name, v in values.items() if v not in (None, "") and v != getattr(stored, name)}
+        extra = json.loads(stored.extra or "{}")
         merged = {**extra, **place.extra}
         if merged != extra:
             changes["extra"] = json.dumps(merged, ensure_ascii=False, default=str)
-        return int(stored["id"]), changes
+        return stored.id, changes
 
     def _count(self, results: Any) -> None:
         for result in results:
@@ -405,7 +405,7 @@ class _Describer:
     of waiting for the last category answer before the first description is asked.
     """
 
-    def __init__(self, job: ImportJob, places: dict[int, Place], stored: dict[int, dict[str, Any]]) -> None:
+    def __init__(self, job: ImportJob, places: dict[int, Place], stored: dict[int, PlaceRow]) -> None:
         self.job, self.places, self.stored = job, places, stored
         self.pending: dict[int, tuple[Place, str]] = {}
         self.tasks: list[asyncio.Task[dict[int, DescriptionResult]]] = []
@@ -415,8 +415,8 @@ class _Describer:
         if self.job.describe == "none":
             return
         for row, category in found.items():
-            place, stored = self.places[row], self.stored.get(row, {})
-            has_text = bool(place.description) or bool(stored.get("description"))
+            place, stored = self.places[row], self.stored.get(row)
+            has_text = bool(place.description) or bool(stored and stored.description)
             if self.job.describe == "all" or not has_text:
                 chosen = category or _stored_category(stored)
                 self.pending[row] = (place, self.job.taxonomy.label(chosen.category, chosen.subcategory))
@@ -452,5 +452,7 @@ class _Describer:
                     counters.fallback += 1
 
 
-def _stored_category(stored: dict[str, Any]) -> CategoryResult:
-    return CategoryResult(stored.get("category") or "other", stored.get("subcategory"), None, 1.0)
+def _stored_category(stored: PlaceRow | None) -> CategoryResult:
+    if stored is None:
+        return CategoryResult("other", None, None, 1.0)
+    return CategoryResult(stored.category or "other", stored.subcategory, None, 1.0)

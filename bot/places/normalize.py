@@ -229,15 +229,15 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(math.sqrt(a))
 
 
-def same_place_without_address(a: Place, b_values: dict[str, Any]) -> bool:
-    """Same name and (coordinates within ~50 m or the same phone)."""
-    if place_keys(a)[0] != name_key(b_values.get("name")):
+def same_place_without_address(
+    a: Place, name: str | None, phone: str | None, lat: float | None, lon: float | None
+) -> bool:
+    """Same name and (coordinates within ~50 m or the same phone) as another place's values."""
+    if place_keys(a)[0] != name_key(name):
         return False
-    lat, lon = b_values.get("latitude"), b_values.get("longitude")
     known = a.latitude is not None and a.longitude is not None and lat is not None and lon is not None
     if known and distance_m(a.latitude, a.longitude, float(lat), float(lon)) <= DUPLICATE_DISTANCE_M:  # type: ignore[arg-type]
         return True
-    phone = b_values.get("phone")
     return bool(a.phone and phone and set(_digits_list(a.phone)) & set(_digits_list(str(phone))))
 
 

@@ -19,7 +19,7 @@ from bot.reviews.analysis import ReviewAnalyser, ReviewAnalysis, ReviewInput, te
 from bot.reviews.files import ReviewTable, read_reviews, write_reviews_book
 from bot.reviews.summary import PlaceSummariser, PlaceSummary
 from bot.storage.db import Database, now_iso
-from bot.storage.rows import QueuedReview, ReviewRow
+from bot.storage.rows import PlaceRow, QueuedReview, ReviewRow
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class ReviewService:
             return None
         return await self.get(review_id)
 
-    async def find_places(self, query: str, limit: int = 8) -> tuple[int, list[dict[str, Any]]]:
+    async def find_places(self, query: str, limit: int = 8) -> tuple[int, list[PlaceRow]]:
         """Catalogue places matching a query (name, address or category)."""
         return await self.db.places.search_places(query, limit=limit, offset=0)
 
@@ -137,7 +137,7 @@ class ReviewService:
             return None
         analyses = [ReviewAnalysis.load(raw) for raw in await self.db.reviews.place_review_analyses(place_id)]
         summariser = PlaceSummariser(self.db, self.llm, CallContext("review_summary", user_id=user_id))
-        return await summariser.summarise(str(place["name"]), analyses)
+        return await summariser.summarise(place.name, analyses)
 
     # --- files ---------------------------------------------------------------------------------
 
@@ -195,11 +195,11 @@ class ReviewService:
         found: dict[str, int] = {}
         for name in sorted({r.place for r in table.inputs if r.place}):
             total, page = await self.db.places.search_places(name, limit=5, offset=0)
-            exact = [p for p in page if str(p["name"]).strip().lower() == name.strip().lower()]
+            exact = [p for p in page if p.name.strip().lower() == name.strip().lower()]
             if exact:
-                found[name] = int(exact[0]["id"])
+                found[name] = exact[0].id
             elif total == 1:
-                found[name] = int(page[0]["id"])
+                found[name] = page[0].id
         return found
 
     async def _finish(

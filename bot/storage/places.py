@@ -5,27 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from bot.storage.base import Repository, writes
-from bot.storage.rows import fold, now_iso
-from bot.storage.schema import PLACE_COLUMNS
+from bot.storage.rows import PlaceRow, fold, now_iso
+from bot.storage.schema import PLACE_ROW_COLUMNS
 
 
 class PlaceRepository(Repository):
     """The catalogue of places, and an import step written atomically."""
 
-    async def find_places(self, *, dedupe_keys: list[str], name_keys: list[str]) -> list[dict[str, Any]]:
+    async def find_places(self, *, dedupe_keys: list[str], name_keys: list[str]) -> list[PlaceRow]:
         """Return catalogue places sharing a dedupe key or a name key with the given ones."""
-        found: dict[int, dict[str, Any]] = {}
+        found: dict[int, PlaceRow] = {}
         for column, keys in (("dedupe_key", dedupe_keys), ("name_key", name_keys)):
             for start in range(0, len(keys), 500):
                 chunk = keys[start : start + 500]
                 if not chunk:
                     continue
                 marks = ", ".join("?" for _ in chunk)
-                columns = f"id, {', '.join(PLACE_COLUMNS)}, extra, name_key, dedupe_key"
-                sql = f"SELECT {columns} FROM places WHERE {column} IN ({marks})"
+                sql = f"SELECT {PLACE_ROW_COLUMNS} FROM places WHERE {column} IN ({marks})"
                 async with self._conn.execute(sql, chunk) as cursor:
                     for row in await cursor.fetchall():
-                        found[int(row["id"])] = dict(row)
+                        found[int(row["id"])] = PlaceRow(*row)
         return list(found.values())
 
     @writes
@@ -92,7 +91,7 @@ class PlaceRepository(Repository):
         await self._conn.executemany(sql, [(*(values[name] for name in names), stamp, stamp) for _, values in inserts])
         return {row: first_id + n for n, (row, _) in enumerate(inserts)}
 
-    async def search_places(self, query: str, *, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+    async def search_places(self, query: str, *, limit: int, offset: int) -> tuple[int, list[PlaceRow]]:
         """Places whose name, address or category contains the query; (total, page)."""
         like = f"%{fold(query.strip())}%"
         where = "WHERE fold(name) LIKE ? OR fold(coalesce(address, '')) LIKE ? OR category LIKE ? OR subcategory LIKE ?"
@@ -101,18 +100,16 @@ class PlaceRepository(Repository):
             row = await cursor.fetchone()
             total = int(row[0]) if row else 0
         async with self._conn.execute(
-            f"SELECT id, {', '.join(PLACE_COLUMNS)} FROM places {where} ORDER BY name COLLATE NOCASE LIMIT ? OFFSET ?",
+            f"SELECT {PLACE_ROW_COLUMNS} FROM places {where} ORDER BY name COLLATE NOCASE LIMIT ? OFFSET ?",
             (*params, limit, offset),
         ) as cursor:
-            return total, [dict(r) for r in await cursor.fetchall()]
+            return total, [PlaceRow(*r) for r in await cursor.fetchall()]
 
-    async def iter_places(self, category: str | None = None) -> list[dict[str, Any]]:
+    async def iter_places(self, category: str | None = None) -> list[PlaceRow]:
         """Every place (optionally of one category), for export."""
         where, params = ("WHERE category = ?", (category,)) if category else ("", ())
-        async with self._conn.execute(
-            f"SELECT id, {', '.join(PLACE_COLUMNS)}, extra FROM places {where} ORDER BY id", params
-        ) as cursor:
-            return [dict(r) for r in await cursor.fetchall()]
+        async with self._conn.execute(f"SELECT {PLACE_ROW_COLUMNS} FROM places {where} ORDER BY id", params) as cursor:
+            return [PlaceRow(*r) for r in await cursor.fetchall()]
 
     async def category_counts(self) -> list[tuple[str | None, int]]:
         """Places per category."""
@@ -121,10 +118,8 @@ class PlaceRepository(Repository):
         ) as cursor:
             return [(r[0], int(r[1])) for r in await cursor.fetchall()]
 
-    async def get_place(self, place_id: int) -> dict[str, Any] | None:
+    async def get_place(self, place_id: int) -> PlaceRow | None:
         """One catalogue place."""
-        async with self._conn.execute(
-            f"SELECT id, {', '.join(PLACE_COLUMNS)} FROM places WHERE id = ?", (place_id,)
-        ) as cursor:
+        async with self._conn.execute(f"SELECT {PLACE_ROW_COLUMNS} FROM places WHERE id = ?", (place_id,)) as cursor:
             row = await cursor.fetchone()
-        return dict(row) if row else None
+        return PlaceRow(*row) if row else None

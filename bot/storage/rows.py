@@ -76,3 +76,32 @@ class QueuedReview:
     text: str
     verdict: str
     place_name: str | None
+
+
+@dataclass(frozen=True)
+class PlaceRow:
+    """A place in the catalogue: the canonical fields, the file's other columns (`extra`, JSON), its keys."""
+
+    id: int
+    name: str
+    category: str | None
+    subcategory: str | None
+    description: str | None
+    address: str | None
+    city: str | None
+    region: str | None
+    district: str | None
+    phone: str | None
+    email: str | None
+    website: str | None
+    working_hours: str | None
+    latitude: float | None
+    longitude: float | None
+    rating: float | None
+    price: str | None
+    social: str | None
+    notes: str | None
+    external_id: str | None
+    extra: str
+    name_key: str
+    dedupe_key: str | None

@@ -172,6 +172,9 @@ PLACE_COLUMNS = (
     "email", "website", "working_hours", "latitude", "longitude", "rating", "price", "social", "notes",
     "external_id",
 )  # fmt: skip
+# What a PlaceRow is read from, in its field order.
+PLACE_ROW_COLUMNS = "id, " + ", ".join(PLACE_COLUMNS) + ", extra, name_key, dedupe_key"
+
 
 TEAM = 0  # owner of mappings shared by the whole team
 

@@ -39,12 +39,12 @@ def page_text(page: SearchPage, catalogue: Catalogue) -> str:
     last = page.offset + len(page.places)
     lines = [texts.PLACES_HEADER.format(total=page.total, first=page.offset + 1, last=last)]
     for place in page.places:
-        details = " · ".join(escape(str(v)) for v in (place.get("address"), place.get("phone")) if v)
+        details = " · ".join(escape(str(v)) for v in (place.address, place.phone) if v)
         lines.append(
-            f"\n<b>{escape(place['name'])}</b> — {escape(catalogue.label(place))}" + (f"\n{details}" if details else "")
+            f"\n<b>{escape(place.name)}</b> — {escape(catalogue.label(place))}" + (f"\n{details}" if details else "")
         )
-        if place.get("description"):
-            lines.append(f"<i>{escape(str(place['description'])[:200])}</i>")
+        if place.description:
+            lines.append(f"<i>{escape(place.description[:200])}</i>")
     return "\n".join(lines)
 
 

@@ -171,8 +171,8 @@ async def on_bind_query(message: Message, state: FSMContext, reviews: ReviewServ
     await state.clear()
     builder = InlineKeyboardBuilder()
     for place in places:
-        label = _short(" · ".join(str(v) for v in (place["name"], place.get("address")) if v))
-        builder.button(text=label, callback_data=ReviewCallback(action="place", review=review_id, place=place["id"]))
+        label = _short(" · ".join(str(v) for v in (place.name, place.address) if v))
+        builder.button(text=label, callback_data=ReviewCallback(action="place", review=review_id, place=place.id))
     builder.adjust(1)
     await message.answer(texts.REVIEW_BIND_PICK.format(total=total, id=review_id), reply_markup=builder.as_markup())
 
@@ -195,17 +195,17 @@ async def cmd_summary(
         await message.answer(texts.SUMMARY_USAGE)
         return
     total, places = await reviews.find_places(query, limit=PLACES_SHOWN)
-    exact = [p for p in places if str(p["name"]).strip().lower() == query.lower()]
+    exact = [p for p in places if p.name.strip().lower() == query.lower()]
     if len(exact) == 1 or total == 1:
-        await _send_summary(bot, message.chat.id, int((exact or places)[0]["id"]), person, reviews)
+        await _send_summary(bot, message.chat.id, (exact or places)[0].id, person, reviews)
         return
     if not places:
         await message.answer(texts.SUMMARY_NOT_FOUND.format(query=escape(query)))
         return
     builder = InlineKeyboardBuilder()
     for place in places:
-        label = _short(" · ".join(str(v) for v in (place["name"], place.get("address")) if v))
-        builder.button(text=label, callback_data=SummaryCallback(place=place["id"]))
+        label = _short(" · ".join(str(v) for v in (place.name, place.address) if v))
+        builder.button(text=label, callback_data=SummaryCallback(place=place.id))
     builder.adjust(1)
     await message.answer(texts.SUMMARY_PICK.format(total=total), reply_markup=builder.as_markup())
 
