@@ -16,6 +16,7 @@ from difflib import SequenceMatcher
 from typing import Any, Literal
 
 from bot.core.text import normalize_header
+from bot.sheets import column_letters
 
 Method = Literal["exact", "alias", "memory", "fuzzy", "values", "llm", "none"]
 CellValue = str | int | float | bool | None
@@ -217,7 +218,7 @@ def detect_layout(
         data_start = best_row + 1
     for c, text in enumerate(headers):
         if not text:
-            headers[c] = f"Колонка {_column_letter(c)}"
+            headers[c] = f"Колонка {column_letters(c)}"
     return Layout(best_row, first_header_row, data_start, headers, alternatives)
 
 
@@ -267,15 +268,6 @@ def _combine(upper: Sequence[CellValue], lower: Sequence[CellValue]) -> list[str
         else:
             result.append(bottom or top)
     return result
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 # --- column mapping ---------------------------------------------------------------------------------

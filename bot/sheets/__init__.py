@@ -8,6 +8,7 @@ only package that imports openpyxl or python-calamine. Everything here is blocki
 in a thread.
 """
 
+from bot.sheets.guard import column_letters
 from bot.sheets.model import HEADER_ALLOWANCE, SUPPORTED_EXTENSIONS, CellValue, SheetInfo, Workbook, WorkbookError
 from bot.sheets.read import open_workbook
 from bot.sheets.write import SummaryData, write_enriched, write_sheets, write_table
@@ -20,6 +21,7 @@ __all__ = [
     "SummaryData",
     "Workbook",
     "WorkbookError",
+    "column_letters",
     "open_workbook",
     "write_enriched",
     "write_sheets",

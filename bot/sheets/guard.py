@@ -171,7 +171,7 @@ def _read_xlsb_dimension(head: bytes) -> tuple[int, int, str] | None:
             return (
                 last_row - first_row + 1,
                 last_col - first_col + 1,
-                f"{_column_letters(last_col)}{last_row + 1}",
+                f"{column_letters(last_col)}{last_row + 1}",
             )
         if kind == 0x91:  # BrtBeginSheetData: the cells start, no dimension came
             return None
@@ -224,7 +224,8 @@ def _column_number(letters: str) -> int:
     return number
 
 
-def _column_letters(index: int) -> str:
+def column_letters(index: int) -> str:
+    """Excel's letters for a 0-based column index: 0 → A, 26 → AA."""
     letters = ""
     index += 1
     while index:
