@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import UserFacingError
-from bot.core.text import phrase_forms, stems_of
+from bot.core.text import lemmas_of, phrase_forms
 from bot.places.taxonomy import DEFAULT_PATH, Taxonomy
 
 TOPS = {
@@ -225,12 +225,17 @@ def test_any_value_returns_a_valid_match_or_none(value: str) -> None:
         assert 0 < match.confidence <= 1
 
 
-def test_stemming_brings_plural_and_adjective_forms_together() -> None:
-    assert stems_of("Музеи") == stems_of("музей") == stems_of("музеев")
-    assert stems_of("Краеведческого") == stems_of("краеведческий") == stems_of("краеведческая")
-    assert stems_of("Парков") == stems_of("парки") == stems_of("парк")
-    assert stems_of("Ёлки") == stems_of("елки")
-    assert stems_of("galleries museums") == ("gallery", "museum")
+def test_lemmas_bring_plural_case_and_adjective_forms_together() -> None:
+    assert lemmas_of("Музеи") == lemmas_of("музей") == lemmas_of("музеев") == ("музей",)
+    assert lemmas_of("Краеведческого") == lemmas_of("краеведческий") == lemmas_of("краеведческая")
+    assert lemmas_of("Ёлки") == lemmas_of("елки")
+    assert lemmas_of("galleries museums") == ("gallery", "museum")
+
+
+def test_an_ambiguous_form_matches_by_any_of_its_lemmas(taxonomy: Taxonomy) -> None:
+    # «парков» is first read as the adjective «парковый»; the noun «парк» is its other lemma
+    for value in ("Парков", "парки", "парк", "Острова", "Бильярдные", "Столовой"):
+        assert taxonomy.match_value(value) is not None, value
 
 
 # --- the rest of the interface ---------------------------------------------------------------

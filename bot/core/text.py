@@ -1,20 +1,34 @@
-"""The one place that folds text for comparison: lower case, «ё» as «е», punctuation as spaces, crude stems.
+"""The one place that reads words: folding, normalising, lemmas (pymorphy3) and fuzzy similarity (rapidfuzz).
 
-`normalize` and its stems serve the taxonomy, the category rules and the review rules and, through
-`normalize_header` (which first splits camelCase and reads «№»), the column mapping.
+`normalize` and the lemmas serve the taxonomy, the category rules, the review summaries and,
+through `normalize_header` (which first splits camelCase and reads «№»), the column mapping.
+
+A word has several possible lemmas («парков» is «парк» or «парковый», «бильярдная» a noun or an
+adjective), so a word is read as a tuple of candidate lemmas, the likeliest first; a phrase matches
+a text when each of its lemmas is among the candidates of the word at its place. Latin words lose an
+English plural ending; pymorphy3 leaves them as they are.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+if TYPE_CHECKING:
+    from pymorphy3 import MorphAnalyzer
+
+Word = tuple[str, ...]  # the candidate lemmas of one word, likeliest first
 
 _CYRILLIC_RE = re.compile(r"[а-я]")
 _APOSTROPHE_RE = re.compile(r"(?<=\w)['’ʼ`](?=\w)")
 _NON_WORD_RE = re.compile(r"[\W_]+")
-_RU_ENDINGS = ("ого", "его", "ому", "ему", "ов", "ев", "ах", "ях", "ам", "ям", "ых", "их", "ым", "им", "ми")
-_RU_VOWELS = "аеиоуыэюяь"
-MIN_STEM = 3
+MAX_CANDIDATES = 3
+MAX_PHRASE_FORMS = 8
 
 
 def fold(text: str) -> str:
@@ -29,21 +43,15 @@ def normalize(text: str) -> str:
     return _NON_WORD_RE.sub(" ", text).strip()
 
 
-def stem(word: str, *, case_endings: bool = True) -> str:
-    """Return a crude stem of one normalised word, so plural and adjective forms meet.
+@cache
+def _morph() -> MorphAnalyzer:
+    from pymorphy3 import MorphAnalyzer
 
-    With ``case_endings=False`` only trailing vowels go: «остров» stays «остров», where the full
-    stem «остр» would miss «острова».
-    """
-    if _CYRILLIC_RE.search(word):
-        word = word.replace("й", "и")
-        for ending in _RU_ENDINGS if case_endings else ():
-            if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
-                word = word[: -len(ending)]
-                break
-        stripped = word.rstrip(_RU_VOWELS)
-        return stripped if len(stripped) >= MIN_STEM else word[:MIN_STEM]
-    if not (word.isascii() and word.isalpha()) or len(word) <= 3 or word.endswith(("ss", "us", "is")):
+    return MorphAnalyzer(lang="ru")
+
+
+def _english_singular(word: str) -> str:
+    if len(word) <= 3 or word.endswith(("ss", "us", "is")):
         return word
     if word.endswith("ies"):
         return word[:-3] + "y"
@@ -52,17 +60,53 @@ def stem(word: str, *, case_endings: bool = True) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
-def stems_of(text: str) -> tuple[str, ...]:
-    """Normalise a text and stem each of its words."""
-    return tuple(stem(word) for word in normalize(text).split())
+@lru_cache(maxsize=65536)
+def lemmas(word: str) -> Word:
+    """The candidate lemmas of one normalised word, likeliest first (at most three)."""
+    if not _CYRILLIC_RE.search(word):
+        return (_english_singular(word) if word.isascii() and word.isalpha() else word,)
+    found: list[str] = []
+    for parse in _morph().parse(word):
+        lemma = fold(parse.normal_form)
+        if lemma not in found:
+            found.append(lemma)
+        if len(found) == MAX_CANDIDATES:
+            break
+    return tuple(found) or (word,)
+
+
+def lemma(word: str) -> str:
+    """The likeliest lemma of one normalised word."""
+    return lemmas(word)[0]
+
+
+def words_of(text: str) -> tuple[Word, ...]:
+    """Normalise a text and read each word as its candidate lemmas."""
+    return tuple(lemmas(word) for word in normalize(text).split())
+
+
+def lemmas_of(text: str) -> tuple[str, ...]:
+    """Normalise a text and take the likeliest lemma of each word: a key for comparing phrases."""
+    return tuple(lemma(word) for word in normalize(text).split())
 
 
 def phrase_forms(text: str) -> set[tuple[str, ...]]:
-    """Return the stemmed forms a known phrase is indexed under (full stems and vowel-only stems)."""
-    words = normalize(text).split()
-    forms = {tuple(stem(word) for word in words), tuple(stem(word, case_endings=False) for word in words)}
-    forms.discard(())
-    return forms
+    """The lemma sequences a known phrase is indexed under (each combination of candidates, capped)."""
+    forms: list[tuple[str, ...]] = [()]
+    for candidates in words_of(text):
+        forms = [(*form, candidate) for form in forms for candidate in candidates][:MAX_PHRASE_FORMS]
+    return {form for form in forms if form}
+
+
+def similarity(first: str, second: str) -> float:
+    """How alike two spellings are, 0…1 (rapidfuzz's normalised Indel similarity)."""
+    return fuzz.ratio(first, second) / 100
+
+
+def closest(text: str, choices: Sequence[str], cutoff: float) -> tuple[str, float] | None:
+    """The choice spelt most like the text, with its `similarity`, when it reaches the cutoff."""
+    found = process.extractOne(text, choices, scorer=fuzz.ratio, score_cutoff=cutoff * 100)
+    return (found[0], found[1] / 100) if found else None
 
 
 def normalize_header(text: object) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import takewhile
 
-from bot.core.text import normalize, phrase_forms, stem, stems_of
+from bot.core.text import Word, lemma, normalize, phrase_forms, words_of
 from bot.places.taxonomy import CategoryMatch, PhraseHit, PhraseIndex, Taxonomy
 
 # =============================================================================================
@@ -92,7 +92,7 @@ BRANDS: dict[str, tuple[str, ...]] = {
 # After these words a keyword names the surroundings: «Кафе на набережной», «Шаурма у вокзала».
 # fmt: off
 LOCATIVE_PREPOSITIONS = frozenset(
-    stem(word)
+    lemma(word)
     for word in (
         "в", "во", "на", "у", "около", "возле", "рядом", "с", "со", "напротив", "вблизи", "недалеко",
         "от", "до", "за", "под", "над", "при", "через", "по", "к", "ко", "near", "at", "in", "by", "on",
@@ -116,7 +116,7 @@ def guess_category(
     if found:
         return found
     for text in (description, extra):
-        hits = _kept_hits(index, stems_of(text or ""))
+        hits = _kept_hits(index, words_of(text or ""))
         if hits:
             return _as_match(hits[0], TEXT_CONFIDENCE)
     return None
@@ -126,8 +126,8 @@ def _from_name(taxonomy: Taxonomy, index: PhraseIndex, name: str) -> CategoryMat
     outside, quoted = _split_quoted(name)
     if not any(normalize(part) for part in outside):  # the whole cell is in quotes
         outside, quoted = quoted, []
-    outside_hits = [(_kept_hits(index, stems_of(part)), _is_latin(part)) for part in outside]
-    quoted_hits = [hit for part in quoted for hit in _kept_hits(index, stems_of(part))]
+    outside_hits = [(_kept_hits(index, words_of(part)), _is_latin(part)) for part in outside]
+    quoted_hits = [hit for part in quoted for hit in _kept_hits(index, words_of(part))]
     for hits, latin in outside_hits:
         head = _head(hits, latin=latin)
         if head:
@@ -139,8 +139,8 @@ def _from_name(taxonomy: Taxonomy, index: PhraseIndex, name: str) -> CategoryMat
     if quoted_hits:
         return _as_match(quoted_hits[0], QUOTED_CONFIDENCE)
     # A misspelt head noun («Рестаран») is looked for only at the head, before any preposition.
-    words = [word for part in outside for word in stems_of(part) if not word.isdigit()]
-    head_words = list(takewhile(lambda word: word not in LOCATIVE_PREPOSITIONS, words))[:2]
+    words = [word for part in outside for word in words_of(part) if not word[0].isdigit()]
+    head_words = list(takewhile(lambda word: word[0] not in LOCATIVE_PREPOSITIONS, words))[:2]
     fuzzy = taxonomy.match_fuzzy(head_words) if head_words else None
     if fuzzy:
         return CategoryMatch(fuzzy.category, fuzzy.subcategory, FUZZY_NAME_CONFIDENCE, "fuzzy")
@@ -168,9 +168,9 @@ def _split_quoted(name: str) -> tuple[list[str], list[str]]:
     return [_STRAY_QUOTES_RE.sub(" ", part) for part in outside], quoted
 
 
-def _kept_hits(index: PhraseIndex, words: Sequence[str]) -> list[PhraseHit]:
+def _kept_hits(index: PhraseIndex, words: Sequence[Word]) -> list[PhraseHit]:
     """Return the keyword hits that do not follow a locative preposition."""
-    after_preposition = {n + 1 for n, word in enumerate(words) if word in LOCATIVE_PREPOSITIONS}
+    after_preposition = {n + 1 for n, word in enumerate(words) if word[0] in LOCATIVE_PREPOSITIONS}
     return [hit for hit in index.scan(words) if hit.start not in after_preposition]
 
 

@@ -1,24 +1,30 @@
 """Header-row detection and column → field mapping, in tiers from cheap to expensive.
 
-exact/alias on the normalised header → memory of confirmed choices → fuzzy → value patterns →
-GigaChat (done by the caller through ``llm_columns_prompt``/``apply_llm_answer``) → unmapped.
-A column that is none of our fields is kept as an extra column, never dropped.
+exact/alias on the normalised header → memory of confirmed choices → the header read word by word
+(`header_words`) → a near spelling of a whole alias → value patterns → GigaChat (done by the caller
+through ``apply_llm_answer``) → unmapped. Then one id per table: a portal's global id first. A
+column that is none of our fields is kept as an extra column, never dropped; every rule that
+decided a column names itself in ``method``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
-from difflib import SequenceMatcher
 from typing import Any, Literal
 
-from bot.core.text import normalize_header
+from bot.core.text import closest, lemmas_of, normalize_header
+from bot.places.header_words import Reading, read_header, split_words, table_prefix
 from bot.sheets import column_letters
 
-Method = Literal["exact", "alias", "memory", "fuzzy", "values", "llm", "none"]
+Method = Literal[
+    "exact", "alias", "memory", "words", "abbreviation", "typo", "not_ours", "foreign_key", "second_id",
+    "xy", "index", "geometry", "reviews", "card_link", "fuzzy", "values", "llm", "none",
+]  # fmt: skip
 CellValue = str | int | float | bool | None
 
 FIELDS: tuple[str, ...] = (
@@ -72,30 +78,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
            "номер", "n", "no", "код объекта", "id объекта", "порядковый номер", "пп", "n пп"),
 }  # fmt: skip
 
-_PUNCT = re.compile(r"[^\w]+", re.UNICODE)
-_ENDINGS = (
-    "ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими", "ый", "ий", "ой", "ая", "яя", "ое", "ее",
-    "ые", "ие", "ов", "ев", "ей", "ам", "ям", "ах", "ях", "ом", "ем", "ы", "и", "а", "я", "у", "ю", "е", "о",
-)  # fmt: skip
 
-
-def stem(word: str) -> str:
-    """A tiny Russian stemmer: enough to make plural and adjective forms meet."""
-    if len(word) > 4 and not word.isascii():
-        for ending in _ENDINGS:
-            if word.endswith(ending) and len(word) - len(ending) >= 3:
-                return word[: -len(ending)]
-    return word
-
-
-def stem_phrase(text: str) -> str:
-    """Stem every word of a normalised phrase."""
-    return " ".join(stem(w) for w in text.split())
+def lemma_phrase(text: str) -> str:
+    """The likeliest lemma of every word of a normalised phrase, so plural and case forms meet."""
+    return " ".join(lemmas_of(text))
 
 
 _EXACT = {normalize_header(aliases[0]): f for f, aliases in ALIASES.items()} | {f.replace("_", " "): f for f in FIELDS}
 _ALIAS = {normalize_header(a): f for f, aliases in ALIASES.items() for a in aliases}
-_ALIAS_STEMMED = {stem_phrase(k): f for k, f in _ALIAS.items()}
+_ALIAS_LEMMAS = {lemma_phrase(k): f for k, f in _ALIAS.items()}
 _ALIAS_COMPACT = {k.replace(" ", ""): f for k, f in _ALIAS.items()}
 
 
@@ -280,9 +271,9 @@ def _lookup(norm: str) -> tuple[str | None, Method]:
         return _EXACT[norm], "exact"
     if norm in _ALIAS:
         return _ALIAS[norm], "alias"
-    stemmed = stem_phrase(norm)
-    if stemmed in _ALIAS_STEMMED:
-        return _ALIAS_STEMMED[stemmed], "alias"
+    lemmatised = lemma_phrase(norm)
+    if lemmatised in _ALIAS_LEMMAS:
+        return _ALIAS_LEMMAS[lemmatised], "alias"
     compact = norm.replace(" ", "")
     if compact in _ALIAS_COMPACT:  # PublicPhone, restNAME, WebSite
         return _ALIAS_COMPACT[compact], "alias"
@@ -299,23 +290,23 @@ def _candidates(header: str, alternatives: Sequence[str]) -> list[str]:
     return [normalize_header(t) for t in texts if t]
 
 
+_FUZZY_ALIASES = [alias for alias in _ALIAS_LEMMAS if len(alias) >= 3]
+
+
 def _fuzzy(norm: str) -> tuple[str | None, float]:
-    best: tuple[str | None, float] = (None, 0.0)
-    stemmed = stem_phrase(norm)
-    for alias, field_name in _ALIAS_STEMMED.items():
-        if len(alias) < 3:
-            continue
-        ratio = SequenceMatcher(None, stemmed, alias).ratio()
-        if ratio > best[1]:
-            best = (field_name, ratio)
-    if best[1] >= 0.82:
-        return best[0], best[1] * 0.9
-    words = set(stemmed.split())
-    contained = [(f, len(a)) for a, f in _ALIAS_STEMMED.items() if len(a) >= 4 and set(a.split()) <= words]
+    lemmatised = lemma_phrase(norm)
+    found = closest(lemmatised, _FUZZY_ALIASES, 0.82)
+    if found:
+        return _ALIAS_LEMMAS[found[0]], found[1] * 0.9
+    words = set(lemmatised.split())
+    contained = [(f, len(a)) for a, f in _ALIAS_LEMMAS.items() if len(a) >= 4 and set(a.split()) <= words]
     if contained:
         field_name = max(contained, key=lambda item: item[1])[0]
         return field_name, 0.7
     return None, 0.0
+
+
+WORDS_CONFIDENCE = {"words": 0.9, "abbreviation": 0.8, "typo": 0.75, "xy": 0.85, "reviews": 0.85}
 
 
 def map_by_headers(
@@ -323,29 +314,85 @@ def map_by_headers(
     alternatives: Sequence[Sequence[str]] = (),
     memory: dict[str, str | None] | None = None,
 ) -> list[ColumnMapping]:
-    """Tiers 1–3: exact/alias, remembered header choices, fuzzy."""
+    """Tiers 1–4: exact/alias, remembered header choices, the header's words, a near spelling."""
     memory = memory or {}
-    columns: list[ColumnMapping] = []
+    prefix = table_prefix(headers)
+    reviews = _is_reviews_table(headers)
+    columns = []
     for index, header in enumerate(headers):
         alts = list(alternatives[index]) if index < len(alternatives) else []
-        column = ColumnMapping(index, header, None, 0.0, "none", alts)
-        for text in _candidates(header, alts):
-            found, method = _lookup(text)
-            if found:
-                column.field, column.method = found, method
-                column.confidence = 1.0 if method == "exact" else 0.95
-                break
-        if column.method == "none" and normalize_header(header) in memory:
-            column.field, column.method, column.confidence = memory[normalize_header(header)], "memory", 1.0
-        if column.method == "none" and not header.startswith("Колонка "):
-            for text in _candidates(header, alts):
-                found, score = _fuzzy(text)
-                if found:
-                    column.field, column.method, column.confidence = found, "fuzzy", score
-                    break
-        columns.append(column)
+        columns.append(_map_header(ColumnMapping(index, header, None, 0.0, "none", alts), memory, prefix, reviews))
+    _choose_id(columns, prefix, reviews=reviews)
     _resolve_duplicates(columns)
     return columns
+
+
+def _map_header(
+    column: ColumnMapping, memory: dict[str, str | None], prefix: str | None, reviews: bool
+) -> ColumnMapping:
+    header, alts = column.header, column.alternatives
+    for text in _candidates(header, alts):
+        found, method = _lookup(text)
+        if found:
+            column.field, column.method = found, method
+            column.confidence = 1.0 if method == "exact" else 0.95
+            break
+    if column.method == "none" and normalize_header(header) in memory:
+        column.field, column.method, column.confidence = memory[normalize_header(header)], "memory", 1.0
+    if column.method == "none" and not _unnamed(header):
+        reading = _read_words(header, alts, prefix, reviews=reviews)
+        if reading is not None:
+            column.field, column.method = reading.field, reading.method  # type: ignore[assignment]
+            column.confidence = WORDS_CONFIDENCE.get(reading.method, 0.9) if reading.field else 0.9
+    if column.method == "none" and not _unnamed(header):
+        for text in _candidates(header, alts):
+            found, score = _fuzzy(text)
+            if found:
+                column.field, column.method, column.confidence = found, "fuzzy", score
+                break
+    if reviews and column.field == "description" and column.method in ("exact", "alias"):
+        column.field, column.method = "notes", "reviews"  # a review dataset's text is a review, kept as notes
+    return column
+
+
+def _unnamed(header: str) -> bool:
+    return header.startswith("Колонка ")
+
+
+def _read_words(header: str, alternatives: Sequence[str], prefix: str | None, *, reviews: bool) -> Reading | None:
+    texts = [header]
+    if " / " in header:
+        texts.append(header.rsplit(" / ", 1)[1])
+    texts.extend(alternatives)
+    for text in texts:
+        reading = read_header(text, prefix, reviews=reviews)
+        if reading is not None:
+            return reading
+    return None
+
+
+def _is_reviews_table(headers: Sequence[str]) -> bool:
+    """A review dataset: a review text (or a review id) next to an author or a rating."""
+    readings = [read_header(h) for h in headers if not _unnamed(h)]
+    concepts = [set(r.concepts) if r else set() for r in readings]
+    has_review = any("review" in c or c == {"text"} for c in concepts)
+    return has_review and any("author" in c or "rating" in c for c in concepts)
+
+
+def _choose_id(columns: list[ColumnMapping], prefix: str | None, *, reviews: bool) -> None:
+    """One id per table: a portal's global id, then a place's own id, then a plain id or row number."""
+    ids = [c for c in columns if c.field == "id"]
+    if len(ids) < 2:
+        return
+
+    def rank(column: ColumnMapping) -> int:
+        reading = read_header(column.header, prefix, reviews=reviews)
+        return reading.id_rank if reading is not None and reading.field == "id" else 1
+
+    keep = max(ids, key=lambda c: (rank(c), -c.index))
+    for column in ids:
+        if column is not keep:
+            column.field, column.method, column.confidence = None, "second_id", 0.9
 
 
 def _resolve_duplicates(columns: list[ColumnMapping]) -> None:
@@ -416,15 +463,74 @@ def _guess_by_values(values: Sequence[str]) -> tuple[str | None, float]:
     return None, 0.0
 
 
+GEOMETRY_RE = re.compile(
+    r"^\s*(SRID=\d+;\s*)?(MULTI)?POINT\s*Z?\s*\(|\"type\"\s*:\s*\"(Multi)?Point\"|\"coordinates\"\s*:\s*\[",
+    re.IGNORECASE,
+)
+CARD_LINK_RE = re.compile(
+    r"(yandex\.\w+/maps|maps\.yandex|2gis\.\w+/|google\.\w+/maps|maps\.google|goo\.gl/maps|maps\.app\.goo\.gl"
+    r"|tripadvisor\.|zomato\.com|foursquare\.com|yelp\.com)",
+    re.IGNORECASE,
+)
+DATE_RE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?|^\d{4}-\d{2}-\d{2}")
+
+
+def _values(column: ColumnMapping, samples: Sequence[Sequence[CellValue]]) -> list[str]:
+    values = [
+        str(row[column.index]).strip() for row in samples if column.index < len(row) and row[column.index] is not None
+    ]
+    return [v for v in values if v]
+
+
+def _check_by_values(columns: list[ColumnMapping], samples: Sequence[Sequence[CellValue]]) -> None:
+    """Values overrule a header where they cannot be what it says: X/Y in metres, map-card links."""
+    for column in columns:
+        values = _values(column, samples)
+        if len(values) < 2 or column.method == "memory":
+            continue
+        words = split_words(column.header)
+        if column.field in ("latitude", "longitude") and words and words[-1] in ("x", "y"):
+            limit = 90 if column.field == "latitude" else 180
+            numbers = [_as_float(v) for v in values]
+            if any(n is None or abs(n) > limit for n in numbers):
+                column.field, column.method, column.confidence = None, "xy", 0.8  # projected metres
+        elif column.field == "website" and _share(values, CARD_LINK_RE.search) >= 0.6:
+            column.field, column.method, column.confidence = None, "card_link", 0.85
+
+
+def _is_counter(values: Sequence[str]) -> bool:
+    numbers = [_as_float(v) for v in values]
+    if len(numbers) < 3 or any(n is None or n != int(n) for n in numbers):
+        return False
+    ints = [int(n) for n in numbers if n is not None]
+    return ints[0] in (0, 1) and all(b - a == 1 for a, b in itertools.pairwise(ints))
+
+
+def _by_shape(column: ColumnMapping, values: Sequence[str], taken: set[str]) -> bool:
+    """An unnamed 0…n counter is an id, WKT/GeoJSON points are coordinates, dates are nothing of ours."""
+    if _unnamed(column.header) and "id" not in taken and _is_counter(values):
+        column.field, column.method, column.confidence = "id", "index", 0.8
+        taken.add("id")
+        return True
+    if _share(values, GEOMETRY_RE.search) >= 0.6:
+        if "coordinates" not in taken:
+            column.field, column.method, column.confidence = "coordinates", "geometry", 0.85
+            taken.add("coordinates")
+        return True
+    return _share(values, DATE_RE.match) >= 0.6
+
+
 def map_by_values(columns: list[ColumnMapping], samples: Sequence[Sequence[CellValue]]) -> None:
-    """Tier 4: recognise unmatched columns by what is in them (phones, e-mails, coordinates…)."""
+    """Tier 5: recognise unmatched columns by what is in them (phones, e-mails, coordinates…)."""
+    _check_by_values(columns, samples)
     taken = {c.field for c in columns if c.field}
     for column in columns:
-        if column.field is not None or column.method == "memory":
+        if column.field is not None or column.method != "none":
             continue
-        values = [str(row[column.index]).strip() for row in samples if column.index < len(row)]
-        values = [v for v in values if v]
+        values = _values(column, samples)
         if len(values) < 2:
+            continue
+        if _by_shape(column, values, taken):
             continue
         found, confidence = _guess_by_values(values)
         if found == "latitude" and "latitude" in taken:
@@ -439,10 +545,10 @@ def map_by_values(columns: list[ColumnMapping], samples: Sequence[Sequence[CellV
 def _guess_name(columns: list[ColumnMapping], samples: Sequence[Sequence[CellValue]]) -> None:
     """No name column by header: take the leftmost free column of short, distinct texts."""
     for column in columns:
-        if column.field is not None or column.method == "memory":
+        if column.field is not None or column.method != "none":
             continue
         values = [str(r[column.index]).strip() for r in samples if column.index < len(r) and r[column.index]]
-        texts = [v for v in values if _header_like(v) and not v.replace(" ", "").isdigit()]
+        texts = [v for v in values if _header_like(v) and not v.replace(" ", "").isdigit() and not DATE_RE.match(v)]
         if len(texts) >= 2 and len(texts) >= 0.8 * len(values) and len(set(texts)) >= 0.8 * len(texts):
             column.field, column.method, column.confidence = "name", "values", 0.5
             return

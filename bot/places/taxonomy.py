@@ -8,7 +8,6 @@ so matching a value costs a few dictionary look-ups per word.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.errors import UserFacingError
-from bot.core.text import normalize, phrase_forms, stems_of
+from bot.core.text import Word, closest, normalize, phrase_forms, words_of
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "taxonomy.json"
 OTHER = "other"
@@ -44,12 +43,6 @@ Target = tuple[str, str | None]
 _KEY_RE = re.compile(r"[a-z][a-z0-9_]*")
 _OSM_RE = re.compile(r"([a-z_:]+)\s*=\s*([a-z0-9_:-]+)")
 _SPLIT_RE = re.compile(r"[,;|/\\\n]+|\s+(?:или|or)\s+")
-
-# --- normalisation and a small Russian/English stemmer ------------------------------------------
-
-# Case endings that end in a consonant; after them (or alone) trailing vowels are stripped, which
-# covers -ы, -и, -а, -ая, -ое, -ие, -ый (й is read as и) and the like.
-
 
 # --- public value types ----------------------------------------------------------------------
 
@@ -95,7 +88,11 @@ class PhraseHit:
 
 
 class PhraseIndex:
-    """Phrases of stemmed words mapped to categories, found in a text left to right."""
+    """Phrases of lemmas mapped to categories, found in a text left to right.
+
+    A text is a sequence of words, each a tuple of candidate lemmas; a phrase matches where each of
+    its lemmas is a candidate of the word at its place.
+    """
 
     def __init__(self) -> None:
         self._by_first: dict[str, list[tuple[tuple[str, ...], Target, str]]] = {}
@@ -119,7 +116,7 @@ class PhraseIndex:
                     merged.add(words, target, source)
         return merged
 
-    def scan(self, words: Sequence[str]) -> list[PhraseHit]:
+    def scan(self, words: Sequence[Word]) -> list[PhraseHit]:
         """Return non-overlapping hits, taking the longest phrase at each position, left to right."""
         hits: list[PhraseHit] = []
         position = 0
@@ -132,11 +129,17 @@ class PhraseIndex:
             position += hit.length
         return hits
 
-    def _longest_at(self, words: Sequence[str], position: int) -> PhraseHit | None:
-        for phrase, (category, subcategory), source in self._by_first.get(words[position], ()):
-            if tuple(words[position : position + len(phrase)]) == phrase:
-                return PhraseHit(position, len(phrase), category, subcategory, source)
-        return None
+    def _longest_at(self, words: Sequence[Word], position: int) -> PhraseHit | None:
+        best: PhraseHit | None = None
+        for candidate in words[position]:
+            for phrase, (category, subcategory), source in self._by_first.get(candidate, ()):
+                if best is not None and len(phrase) <= best.length:
+                    break
+                tail = words[position : position + len(phrase)]
+                if len(tail) == len(phrase) and all(lemma in word for lemma, word in zip(phrase, tail, strict=True)):
+                    best = PhraseHit(position, len(phrase), category, subcategory, source)
+                    break
+        return best
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ class Taxonomy:
         self._exact: dict[str, Target] = {}
         self._whole: dict[tuple[str, ...], Target] = {}
         self._osm: dict[str, Target] = {}
-        self._fuzzy: dict[tuple[int, str, int], dict[str, Target]] = {}  # (0 or 1, letter, length)
+        self._fuzzy: dict[str, Target] = {}  # joined lemmas of whole phrases, for near spellings
         self.phrases = PhraseIndex()
         sub_keys = Counter(node.category.key for node in nodes if node.category.parent)
         for node in nodes:
@@ -263,9 +266,10 @@ class Taxonomy:
         """Map a file's own category cell («Кафе», «tourism=museum», «бар, паб») onto our keys."""
         return self._match_cached(value.strip())
 
-    def match_fuzzy(self, words: Sequence[str]) -> CategoryMatch | None:
-        """Find a near spelling of a known phrase or word among stemmed words; the last resort."""
-        candidates = [" ".join(words), *(word for word in words if len(word) >= 5)]
+    def match_fuzzy(self, words: Sequence[Word]) -> CategoryMatch | None:
+        """Find a near spelling of a known phrase or word among a text's words; the last resort."""
+        lemmas = [word[0] for word in words]
+        candidates = [" ".join(lemmas), *(lemma for lemma in lemmas if len(lemma) >= 5)]
         for text in candidates:
             found = self._closest_cached(text)
             if found:
@@ -294,14 +298,12 @@ class Taxonomy:
             self._osm.setdefault(tag.lower(), target)
 
     def _register_phrase(self, text: str, target: Target) -> None:
-        """A whole phrase that names the category, and its spelling buckets for the fuzzy match."""
+        """A whole phrase that names the category, also kept for the near-spelling match."""
         for words in phrase_forms(text) - self._whole.keys():
             self._whole[words] = target
             joined = " ".join(words)
             if len(joined) >= 4:
-                for position in (0, 1):
-                    bucket = self._fuzzy.setdefault((position, joined[position], len(joined)), {})
-                    bucket.setdefault(joined, target)
+                self._fuzzy.setdefault(joined, target)
 
     # --- matching ---
 
@@ -332,10 +334,10 @@ class Taxonomy:
         target = self._keys.get(part.lower()) or self._exact.get(normalize(part))
         if target:
             return _make(target, CONFIDENCE_EXACT, "exact")
-        words = tuple(word for word in stems_of(part) if not word.isdigit())
+        words = tuple(word for word in words_of(part) if not word[0].isdigit())
         if not words:
             return None
-        target = self._whole.get(words)
+        target = self.whole_phrase(words)
         if target:
             return _make(target, CONFIDENCE_SYNONYM, "synonym")
         hits = self.phrases.scan(words)
@@ -343,27 +345,18 @@ class Taxonomy:
             return _make((hits[0].category, hits[0].subcategory), CONFIDENCE_KEYWORD, "keyword")
         return self.match_fuzzy(words)
 
+    def whole_phrase(self, words: Sequence[Word]) -> Target | None:
+        """The category a whole text names when it is exactly one known phrase («краеведческие музеи»)."""
+        forms: list[tuple[str, ...]] = [()]
+        for word in words:
+            forms = [(*form, candidate) for form in forms for candidate in word][:16]
+        return next((self._whole[form] for form in forms if form in self._whole), None)
+
     def _closest(self, text: str) -> tuple[Target, float] | None:
         if len(text) < 4:
             return None
-        # Only words sharing the first or the second letter (a typo rarely hits both) and of a length
-        # that can reach the cutoff (ratio = 2·matches / total length) are compared.
-        low = int(len(text) * FUZZY_CUTOFF / (2 - FUZZY_CUTOFF))
-        high = int(len(text) * (2 - FUZZY_CUTOFF) / FUZZY_CUTOFF) + 1
-        candidates: dict[str, Target] = {}
-        for length in range(low, high + 1):
-            for position in (0, 1):
-                candidates.update(self._fuzzy.get((position, text[position], length), {}))
-        matcher = difflib.SequenceMatcher(b=text, autojunk=False)
-        best: tuple[Target, float] | None = None
-        for candidate, target in candidates.items():
-            matcher.set_seq1(candidate)
-            if matcher.quick_ratio() < FUZZY_CUTOFF:
-                continue
-            ratio = matcher.ratio()
-            if ratio >= FUZZY_CUTOFF and (best is None or ratio > best[1]):
-                best = (target, ratio)
-        return best
+        found = closest(text, list(self._fuzzy), FUZZY_CUTOFF)
+        return (self._fuzzy[found[0]], found[1]) if found else None
 
 
 def _make(target: Target, confidence: float, method: str) -> CategoryMatch:

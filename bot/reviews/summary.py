@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from bot import texts
 from bot.core.errors import LLMError
-from bot.core.text import stems_of
+from bot.core.text import lemmas_of
 from bot.gigachat.batch import GigaChatGate
 from bot.gigachat.client import CallContext, GigaChatClient
 from bot.gigachat.functions import FunctionSpec
@@ -62,11 +62,11 @@ class PlaceSummary:
 
 
 def _top(points: Sequence[str]) -> list[tuple[str, int]]:
-    """Count similar points (same word stems) and show each group by its first wording."""
+    """Count similar points (same lemmas) and show each group by its first wording."""
     counts: Counter[tuple[str, ...]] = Counter()
     wording: dict[tuple[str, ...], str] = {}
     for point in points:
-        key = tuple(sorted(set(stems_of(point))))
+        key = tuple(sorted(set(lemmas_of(point))))
         if not key:
             continue
         counts[key] += 1

@@ -34,10 +34,25 @@ METHOD_LABELS: dict[str, str] = {
     "exact": "точно",
     "alias": "синоним",
     "memory": "запомнено",
+    "words": "по словам заголовка",
+    "abbreviation": "сокращение",
+    "typo": "опечатка в заголовке",
+    "reviews": "таблица отзывов",
+    "xy": "X — долгота, Y — широта",
+    "index": "номер строки",
+    "geometry": "точка WKT/GeoJSON",
     "fuzzy": "похоже",
     "values": "по значениям",
     "llm": "GigaChat",
     "none": "",
+}
+# Why a column was kept as it is, when a rule decided so.
+EXTRA_REASONS: dict[str, str] = {
+    "not_ours": "заголовок говорит о другом: дата, количество, признак, код…",
+    "foreign_key": "ссылка на другую таблицу",
+    "second_id": "в таблице есть более надёжный идентификатор",
+    "card_link": "ссылки на карточки карт, а не сайт",
+    "xy": "X/Y не в градусах",
 }
 FIELD_HELP = "\n".join(f"- {key}: {label}" for key, label in FIELD_LABELS.items())
 MAPPING_PROMPT = (
@@ -109,7 +124,8 @@ def format_mapping(
     ]
     for n, (header, field, confidence, method) in enumerate(columns, start=1):
         if field is None:
-            target = f"<i>{MAPPING_EXTRA}</i>"
+            reason = EXTRA_REASONS.get(method)
+            target = f"<i>{MAPPING_EXTRA}</i>" + (f" ({reason})" if reason else "")
         elif method in ("exact", "alias", "memory"):
             target = f"<b>{FIELD_LABELS[field]}</b> ({METHOD_LABELS[method]})"
         else:
@@ -134,8 +150,9 @@ def format_mapping_plain(plan: dict[str, Any]) -> str:
     for column in plan["columns"]:
         field = column["field"]
         target = FIELD_LABELS[field] if field else MAPPING_EXTRA
-        how = METHOD_LABELS[column["method"]]
-        suffix = f" ({how}, {column['confidence']:.0%})" if field else ""
+        how = METHOD_LABELS.get(column["method"], "")
+        reason = EXTRA_REASONS.get(column["method"])
+        suffix = f" ({how}, {column['confidence']:.0%})" if field else (f" ({reason})" if reason else "")
         lines.append(f"{column['index'] + 1:>3}. {column['header']} → {target}{suffix}")
     return "\n".join(lines)
 
