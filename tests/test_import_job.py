@@ -156,6 +156,24 @@ async def test_same_name_without_address_needs_coordinates_or_phone(tmp_path: Pa
     assert [r["status"] for r in rows] == ["imported", "duplicate", "imported", "imported", "duplicate"]
 
 
+async def test_an_exact_copy_of_a_row_is_a_duplicate_whatever_columns_the_file_has(tmp_path: Path) -> None:
+    source = write_xlsx(
+        tmp_path / "copies.xlsx",
+        [
+            ["Сквер у фонтана", "", "Москва"],
+            ["Кафе «Ромашка»", "ул. Ленина, 5", "Москва"],
+            ["Сквер у фонтана", "", "Москва"],  # no address, phone or coordinates: only the copy says it
+            ["Сквер у фонтана ", None, "Москва"],  # the same cells, a trailing space and an empty cell
+            ["Сквер у фонтана", "", "Казань"],  # another city: another place
+        ],
+        ["Название", "Адрес", "Город"],
+    )
+    rows, _, _ = await process(settings_for(tmp_path), source, tmp_path, offline=True)
+    assert [r["status"] for r in rows] == ["imported", "imported", "duplicate", "duplicate", "imported"]
+    assert rows[2]["reason"] == rows[3]["reason"] == "точная копия строки 2"
+    assert len(await catalogue(settings_for(tmp_path))) == 3
+
+
 async def test_spent_quota_stops_gigachat_once_and_loses_no_row(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
     gigachat.responder = PlacesModel()
     gigachat.fail("chat", 402, times=50)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -95,6 +96,7 @@ class _Prepared:
     places: dict[int, Place] = field(default_factory=dict)
     results: dict[int, dict[str, Any]] = field(default_factory=dict)
     hints: dict[int, CategoryMatch | None] = field(default_factory=dict)
+    copy_keys: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,6 +108,11 @@ class _Seen:
 
     by_key: dict[int, int] = field(default_factory=dict)
     by_name: dict[int, list[tuple[int, str | None, float | None, float | None]]] = field(default_factory=dict)
+    by_copy: dict[int, int] = field(default_factory=dict)  # the whole row's cells → its first row
+
+    def find_copy(self, copy_key: int) -> int | None:
+        """The earlier row this row is an exact copy of, whatever columns the file has."""
+        return self.by_copy.get(copy_key)
 
     def find(self, place: Place) -> int | None:
         name, key = place_keys(place)
@@ -116,12 +123,23 @@ class _Seen:
                 return row
         return None
 
-    def add(self, row: int, place: Place) -> None:
+    def add(self, row: int, place: Place, copy_key: int | None) -> None:
+        if copy_key is not None:
+            self.by_copy.setdefault(copy_key, row)
         name, key = place_keys(place)
         if key:
             self.by_key.setdefault(hash(key), row)
         if place.phone or place.latitude is not None:
             self.by_name.setdefault(hash(name), []).append((row, place.phone, place.latitude, place.longitude))
+
+
+def row_copy_key(values: Sequence[CellValue]) -> int:
+    """A fingerprint of a row's cells as written (blank cells at the end do not count)."""
+    cells = [str(value).strip() if value is not None else "" for value in values]
+    while cells and not cells[-1]:
+        cells.pop()
+    digest = hashlib.blake2b("\x1f".join(cells).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 def _row_result(
@@ -229,13 +247,16 @@ class ImportJob:
             if not place.name:
                 prepared.results[number] = _row_result(number, "skipped", texts.REASON_NO_NAME, place, None)
                 continue
-            original = self.seen.find(place)
+            copy_key = row_copy_key(values)
+            copy_of = self.seen.find_copy(copy_key)
+            original = copy_of if copy_of is not None else self.seen.find(place)
             if original is not None:
-                reason = texts.REASON_DUPLICATE_ROW.format(row=original)
-                prepared.results[number] = _row_result(number, "duplicate", reason, place, None)
+                template = texts.REASON_COPY_OF_ROW if copy_of is not None else texts.REASON_DUPLICATE_ROW
+                prepared.results[number] = _row_result(number, "duplicate", template.format(row=original), place, None)
                 prepared.results[number]["original_row"] = original
                 continue
-            self.seen.add(number, place)
+            self.seen.add(number, place, copy_key)
+            prepared.copy_keys[number] = copy_key
             prepared.places[number] = place
             if not (place.category or place.subcategory):
                 prepared.hints[number] = guess_category(self.taxonomy, name=place.name, description=place.description)
@@ -262,8 +283,10 @@ class ImportJob:
         async for page in self.db.jobs.iter_job_results(self.job.id):
             for row, status, _, _, result in page:
                 if status in ("imported", "updated"):
-                    values = json.loads(result)["place"]
-                    self.seen.add(row, Place(**{k: v for k, v in values.items() if k in fields and k != "keys"}))
+                    data = json.loads(result)
+                    values = data["place"]
+                    place = Place(**{k: v for k, v in values.items() if k in fields and k != "keys"})
+                    self.seen.add(row, place, data.get("copy_key"))
 
     async def _process(self, prepared: _Prepared) -> None:
         places, results = prepared.places, prepared.results
@@ -291,6 +314,8 @@ class ImportJob:
             else:
                 inserts.append((row, self._insert_values(place, category)))
                 results[row] = _row_result(row, "imported", None, place, category)
+            if row in prepared.copy_keys:
+                results[row]["copy_key"] = prepared.copy_keys[row]  # a restart still knows its copies
         self._count(results.values())
         rows = [
             (row, r["status"], r["reason"], r.get("place_id", -1 if r["status"] == "imported" else None),

@@ -12,6 +12,8 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import olefile
+
 from bot.sheets.model import (
     _CHUNK,
     _FIX_SEND_TABLE,
@@ -256,61 +258,12 @@ def _inspect_cfb(path: Path, name: str) -> str:
 
 
 _CFB_KNOWN = ("EncryptedPackage", "EncryptionInfo", "Workbook", "Book", "WordDocument")
-_CFB_END = 0xFFFFFFFA  # sector numbers from here on are markers, not sectors
 
 
 def _cfb_names(path: Path) -> set[str]:
     """Return the stream and storage names of a compound file's directory; empty if unreadable."""
     try:
-        return _read_cfb_directory(path)
-    except (struct.error, IndexError):
+        with olefile.OleFileIO(str(path)) as ole:
+            return {part for entry in ole.listdir(streams=True, storages=True) for part in entry}
+    except (OSError, ValueError, IndexError, struct.error, UnicodeDecodeError, RecursionError):
         return set()
-
-
-def _read_cfb_directory(path: Path) -> set[str]:
-    with path.open("rb") as file:
-        header = file.read(512)
-        if len(header) < 512:
-            return set()
-        shift = struct.unpack_from("<H", header, 30)[0]
-        if shift not in (9, 12):
-            return set()
-        sector_size = 1 << shift
-        max_sectors = path.stat().st_size // sector_size + 1
-
-        def sector(number: int) -> tuple[int, ...]:
-            file.seek((number + 1) * sector_size)
-            data = file.read(sector_size)
-            return struct.unpack(f"<{len(data) // 4}I", data[: len(data) // 4 * 4])
-
-        fat_count, dir_start = struct.unpack_from("<II", header, 44)
-        difat_next, difat_count = struct.unpack_from("<II", header, 68)
-        fat_sectors = list(struct.unpack_from("<109I", header, 76))
-        for _ in range(min(difat_count, max_sectors)):
-            if difat_next >= _CFB_END:
-                break
-            *more, difat_next = sector(difat_next) or (_CFB_END,)
-            fat_sectors += more
-        fat: list[int] = []
-        for number in fat_sectors[: min(fat_count, max_sectors)]:
-            if number < _CFB_END:
-                fat += sector(number)
-        names: set[str] = set()
-        seen: set[int] = set()
-        current = dir_start
-        while current < _CFB_END and current not in seen and len(seen) < max_sectors:
-            seen.add(current)
-            file.seek((current + 1) * sector_size)
-            names |= _entry_names(file.read(sector_size))
-            current = fat[current] if current < len(fat) else _CFB_END
-        return names
-
-
-def _entry_names(block: bytes) -> set[str]:
-    """Names of the storage and stream entries in one directory sector (128 bytes an entry)."""
-    names: set[str] = set()
-    for offset in range(0, len(block) - 127, 128):
-        length, kind = struct.unpack_from("<HB", block, offset + 64)
-        if 2 <= length <= 64 and kind in (1, 2, 5):
-            names.add(block[offset : offset + length - 2].decode("utf-16-le", "replace"))
-    return names

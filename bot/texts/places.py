@@ -187,6 +187,7 @@ ROW_STATUS = {"imported": "добавлено", "updated": "обновлено",
 ROW_CHECK_CATEGORY = "проверить категорию"
 REASON_NO_NAME = "нет названия"
 REASON_DUPLICATE_ROW = "дубликат строки {row}"
+REASON_COPY_OF_ROW = "точная копия строки {row}"
 REASON_IN_CATALOGUE = "уже в каталоге (место №{id}), изменений нет"
 IMPORT_SUMMARY_TITLE = "Сводка по файлу «{file}»"
 SUMMARY_ROWS = "Всего строк с данными"
