@@ -174,6 +174,33 @@ async def test_an_exact_copy_of_a_row_is_a_duplicate_whatever_columns_the_file_h
     assert len(await catalogue(settings_for(tmp_path))) == 3
 
 
+async def test_rows_nothing_placed_take_the_file_context_and_are_flagged(tmp_path: Path) -> None:
+    source = write_xlsx(
+        tmp_path / "Музеи Москвы.xlsx",
+        [["Музей Москвы", "Москва"], ["Эрмитаж", "Москва"], ["Гараж", "Москва"], ["Третьяковская галерея", "Москва"]],
+        ["Название", "Город"],
+    )
+    rows, _, err = await process(settings_for(tmp_path), source, tmp_path, offline=True)
+    by_name = {r["place"]["name"]: r["place"] for r in rows}
+    assert by_name["Музей Москвы"]["category_source"] == "rules"
+    assert by_name["Третьяковская галерея"]["subcategory"] == "gallery"  # the rules keep their own answer
+    for name in ("Эрмитаж", "Гараж"):
+        assert (by_name[name]["category"], by_name[name]["subcategory"]) == ("culture", "museum")
+        assert by_name[name]["category_source"] == "context"
+    assert all(r["status"] == "imported" for r in rows)
+    assert "по правилам — 2" in err and "соседним строкам (проверить) — 2" in err and "не определено — 0" in err
+
+
+async def test_without_context_unplaced_rows_stay_other_and_are_counted(tmp_path: Path) -> None:
+    places = [["Эрмитаж", "Казань"], ["Кафе Ромашка", "Казань"], ["Гараж", "Казань"]]
+    source = write_xlsx(tmp_path / "list.xlsx", places, ["Название", "Город"])
+    rows, out, err = await process(settings_for(tmp_path), source, tmp_path, offline=True)
+    assert [r["place"]["category"] for r in rows] == ["other", "food", "other"]
+    assert "по правилам — 1" in err and "не определено — 2" in err
+    summary = dict(load_workbook(out)["Сводка"].iter_rows(values_only=True))
+    assert summary["Категория по правилам"] == 1 and summary["Категория не определена"] == 2
+
+
 async def test_spent_quota_stops_gigachat_once_and_loses_no_row(tmp_path: Path, gigachat: GigaChatEmulator) -> None:
     gigachat.responder = PlacesModel()
     gigachat.fail("chat", 402, times=50)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.places.category_rules import NAME_CONFIDENCE, TEXT_CONFIDENCE, guess_category
+from bot.places.category_rules import NAME_CONFIDENCE, TEXT_CONFIDENCE, FileContext, guess_category
 from bot.places.taxonomy import Taxonomy
 
 TAXONOMY = Taxonomy.load()
@@ -283,3 +283,23 @@ def test_brands_outside_a_custom_taxonomy_are_ignored(tmp_path: Path) -> None:
     assert guess_category(custom, name="Пятёрочка") is None
     assert guess_category(custom, name="Кофейня «Зерно»") is not None
     assert guess_category(custom, name="Музей истории города") is None
+
+
+def test_file_context_from_the_sheet_or_file_name() -> None:
+    taxonomy = Taxonomy.load()
+    assert FileContext.of(taxonomy, "Лист1", "Музеи_Москвы_2024.xlsx").prior() == ("culture", "museum")
+    assert FileContext.of(taxonomy, "Гостиницы", "export.xlsx").prior() == ("stay", "hotel")
+    assert FileContext.of(taxonomy, "Sheet1", "выгрузка 15.03.xlsx").prior() is None
+
+
+def test_file_context_from_the_dominant_confident_category() -> None:
+    context = FileContext()
+    for _ in range(4):
+        context.learn("food", "cafe", 0.9)
+    assert context.prior() is None  # too few rows to say
+    context.learn("food", "cafe", 0.9)
+    context.learn("culture", "museum", 0.5)  # not confident: does not count
+    assert context.prior() == ("food", "cafe")
+    for _ in range(4):
+        context.learn("culture", "museum", 0.95)
+    assert context.prior() is None  # 5 of 9: no category dominates

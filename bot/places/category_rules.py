@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import takewhile
 
@@ -206,3 +208,51 @@ def _keyword_index(taxonomy: Taxonomy) -> PhraseIndex:
                 for words in phrase_forms(brand):
                     brands.add(words, (category, subcategory or None), source="brand")
     return brands.extended(taxonomy.phrases)
+
+
+# =============================================================================================
+# The file's own context
+# =============================================================================================
+#
+# Rows nothing could place (no rule, no GigaChat answer) take a weak prior from the file itself:
+# what its sheet or file name says («Музеи.xlsx»), else the category most confidently classified
+# rows share. Such a row is always flagged for a person to check.
+
+CONTEXT_CONFIDENCE = 0.3
+DOMINANT_SHARE = 0.6
+DOMINANT_MIN_ROWS = 5
+CONFIDENT = 0.8
+_FILE_NAME_NOISE_RE = re.compile(r"[_\-.]+|\b(лист|sheet|выгрузка|export|список|реестр|перечень)\b|\d+", re.IGNORECASE)
+
+
+@dataclass
+class FileContext:
+    """A weak prior for the rows of one file: its name, then its confidently classified rows."""
+
+    named: tuple[str, str | None] | None = None
+    counts: Counter[tuple[str, str | None]] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, taxonomy: Taxonomy, *names: str) -> FileContext:
+        """The context of a file from its sheet name and file name (the sheet first)."""
+        for raw in names:
+            text = _FILE_NAME_NOISE_RE.sub(" ", raw.rsplit(".", 1)[0] if "." in raw else raw)
+            match = taxonomy.match_value(text) if text.strip() else None
+            if match is not None and match.confidence >= CONFIDENT and match.category != "other":
+                return cls(named=(match.category, match.subcategory))
+        return cls()
+
+    def learn(self, category: str, subcategory: str | None, confidence: float) -> None:
+        """A row classified with confidence counts towards the file's dominant category."""
+        if confidence >= CONFIDENT and category != "other":
+            self.counts[(category, subcategory)] += 1
+
+    def prior(self) -> tuple[str, str | None] | None:
+        """The file's name's category, else the one most confident rows share; None when unclear."""
+        if self.named is not None:
+            return self.named
+        total = sum(self.counts.values())
+        if total < DOMINANT_MIN_ROWS:
+            return None
+        (top, count), *_ = self.counts.most_common(1)
+        return top if count >= DOMINANT_SHARE * total else None

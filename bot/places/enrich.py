@@ -27,7 +27,7 @@ from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate
 from bot.gigachat.client import CallContext, GigaChatClient
 from bot.gigachat.functions import FunctionSpec
 from bot.gigachat.grounding import grounded
-from bot.places.category_rules import guess_category
+from bot.places.category_rules import CONTEXT_CONFIDENCE, FileContext, guess_category
 from bot.places.normalize import Place
 from bot.places.taxonomy import CategoryMatch, Taxonomy
 from bot.storage.db import Database
@@ -44,6 +44,7 @@ MAX_TEXT_FOR_CATEGORY = 200
 UNHELPED = json.dumps({"unhelped": True})  # cached: GigaChat answered, but not usably, for this input
 Ready = Callable[[dict[int, "CategoryResult"]], Awaitable[None]]
 SOURCE_LLM_FAILED = "llm_failed"  # category_source of rows GigaChat answered for but could not help with
+SOURCE_CONTEXT = "context"  # nothing placed the row; the file's name or its other rows suggest a category
 
 __all__ = ["CategoryResult", "DescriptionResult", "Enricher", "GigaChatGate", "template_description"]
 
@@ -54,7 +55,7 @@ class CategoryResult:
 
     category: str
     subcategory: str | None
-    source: str | None  # "file" | "memory" | "rules" | "llm" | "llm_failed" | None (no GigaChat)
+    source: str | None  # "file" | "memory" | "rules" | "llm" | "llm_failed" | "context" | None (nothing)
     confidence: float
     review: bool = False
 
@@ -140,8 +141,16 @@ def _description_input(place: Place, category_label: str) -> dict[str, str]:
 class Enricher:
     """Categories and descriptions for batches of places within one job."""
 
-    def __init__(self, db: Database, llm: GigaChatClient | None, taxonomy: Taxonomy, context: CallContext) -> None:
+    def __init__(
+        self,
+        db: Database,
+        llm: GigaChatClient | None,
+        taxonomy: Taxonomy,
+        context: CallContext,
+        file_context: FileContext | None = None,
+    ) -> None:
         self.db = db
+        self.file_context = file_context or FileContext()
         self.taxonomy = taxonomy
         self.context = context
         self.gate = GigaChatGate(llm)
@@ -200,14 +209,22 @@ class Enricher:
 
         async def ready(found: dict[int, CategoryResult]) -> None:
             results.update(found)
+            for result in found.values():
+                self.file_context.learn(result.category, result.subcategory, result.confidence)
             if on_ready is not None and found:
                 await on_ready(found)
 
         await ready(dict(results))
         await self._from_llm(pending, ready)
-        left = {row: CategoryResult("other", None, None, 0.0, review=True) for row in places if row not in results}
-        await ready(left)
+        await ready({row: self._undecided() for row in places if row not in results})
         return results
+
+    def _undecided(self) -> CategoryResult:
+        """Nothing placed the row: the file's own context if it says something, always to be checked."""
+        prior = self.file_context.prior()
+        if prior is None:
+            return CategoryResult("other", None, None, 0.0, review=True)
+        return CategoryResult(prior[0], prior[1], SOURCE_CONTEXT, CONTEXT_CONFIDENCE, review=True)
 
     async def _from_file_values(self, places: dict[int, Place]) -> dict[int, CategoryResult]:
         values = {row: " / ".join(v for v in (p.category, p.subcategory) if v) for row, p in places.items()}

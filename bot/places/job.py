@@ -20,7 +20,7 @@ from typing import Any, Literal
 from bot import texts
 from bot.core.config import Settings
 from bot.gigachat.client import CallContext, GigaChatClient
-from bot.places.category_rules import guess_category
+from bot.places.category_rules import FileContext, guess_category
 from bot.places.enrich import DESCRIPTION_CHUNK, SOURCE_LLM_FAILED, CategoryResult, DescriptionResult, Enricher
 from bot.places.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
 from bot.places.plan import Plan
@@ -47,6 +47,12 @@ class Counters:
     described: int = 0
     fallback: int = 0
     unhelped: int = 0  # rows GigaChat answered for but could not categorise
+    # who decided the category of each imported or updated row
+    by_file: int = 0  # the file's own category column
+    by_rules: int = 0  # the offline rules, from the name and the texts
+    by_llm: int = 0
+    by_context: int = 0  # nothing did; the file's name or its other rows suggested one, to be checked
+    by_none: int = 0
 
     def to_json(self) -> str:
         """For the job row."""
@@ -182,7 +188,8 @@ class ImportJob:
         self.progress = progress
         self.stop = stop or asyncio.Event()
         context = CallContext("import", job.user_id, job.id, session=f"places-bot-job-{job.id}")
-        self.enricher = Enricher(db, llm, taxonomy, context)
+        file_context = FileContext.of(taxonomy, plan.sheet, job.file_name)
+        self.enricher = Enricher(db, llm, taxonomy, context, file_context)
         self.batch_size = min(MAX_BATCH, BATCH * max(1, llm.streams // 2)) if llm else BATCH
         self.counters = Counters.from_json(job.counters)
         self.seen = _Seen()
@@ -389,8 +396,24 @@ class ImportJob:
                 self.counters.skipped += 1
             if result.get("review"):
                 self.counters.review += 1
-            if result["place"].get("category_source") == SOURCE_LLM_FAILED:
+            source = result["place"].get("category_source")
+            if source == SOURCE_LLM_FAILED:
                 self.counters.unhelped += 1
+            if status in ("imported", "updated"):
+                self._count_source(source)
+
+    def _count_source(self, source: str | None) -> None:
+        c = self.counters
+        if source in ("file", "memory"):
+            c.by_file += 1
+        elif source == "rules":
+            c.by_rules += 1
+        elif source == "llm":
+            c.by_llm += 1
+        elif source == "context":
+            c.by_context += 1
+        else:
+            c.by_none += 1
 
     async def _report(self, started: float, first_processed: int) -> None:
         if self.progress is None:

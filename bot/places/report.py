@@ -110,6 +110,10 @@ class JobReport:
     categories: Counter[str] = field(default_factory=Counter)
     review_rows: list[int] = field(default_factory=list)
     unhelped: int = 0  # rows GigaChat answered for but could not categorise
+    deciders: Counter[str] = field(default_factory=Counter)  # imported/updated rows by who set the category
+
+
+_DECIDER = {"file": "file", "memory": "file", "rules": "rules", "llm": "llm", "context": "context"}
 
 
 def _added_cells(
@@ -129,6 +133,7 @@ def _added_cells(
         sub_label = taxonomy.label(category, sub).split(" / ")[-1] if category and sub else ""
         if status in ("imported", "updated"):
             report.categories[label or taxonomy.label("other")] += 1
+            report.deciders[_DECIDER.get(place.get("category_source"), "none")] += 1
         if status == "skipped":
             report.errors.append((row, name_header, "", data.get("reason") or ""))
         if data.get("review"):
@@ -156,6 +161,11 @@ def write_job_workbook(
                 (texts.SUMMARY_TOKENS, tokens),
                 (texts.SUMMARY_TOKENS_PER_PLACE, round(tokens / places, 1) if places else 0),
                 (texts.SUMMARY_UNHELPED, report.unhelped),
+                (texts.SUMMARY_BY_FILE, report.deciders["file"]),
+                (texts.SUMMARY_BY_RULES, report.deciders["rules"]),
+                (texts.SUMMARY_BY_LLM, report.deciders["llm"]),
+                (texts.SUMMARY_BY_CONTEXT, report.deciders["context"]),
+                (texts.SUMMARY_BY_NONE, report.deciders["none"]),
             ],
         )
         return summary, report.errors

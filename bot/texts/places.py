@@ -196,6 +196,11 @@ SUMMARY_CALLS = "Запросов к GigaChat"
 SUMMARY_TOKENS = "Токенов GigaChat"
 SUMMARY_TOKENS_PER_PLACE = "Токенов на место"
 SUMMARY_UNHELPED = "GigaChat не смог определить категорию (строк)"
+SUMMARY_BY_FILE = "Категория из колонки файла"
+SUMMARY_BY_RULES = "Категория по правилам"
+SUMMARY_BY_LLM = "Категория от GigaChat"
+SUMMARY_BY_CONTEXT = "Категория по названию файла или листа и соседним строкам (проверить)"
+SUMMARY_BY_NONE = "Категория не определена"
 JOB_CRASHED = (
     "Импорт прервался из-за внутренней ошибки. Обработанные строки сохранены; попробуйте «Продолжить» в /jobs."
 )
@@ -240,6 +245,19 @@ def text_chart(categories: Sequence[tuple[str, int]], width: int = 12, limit: in
     return lines
 
 
+DECIDERS = (
+    "Категорию определили: по колонке файла — {by_file}, по правилам — {by_rules}, GigaChat — {by_llm}, "
+    "по названию файла или листа и соседним строкам (проверить) — {by_context}, не определено — {by_none}."
+)
+
+
+def deciders_line(c: Any) -> str:
+    """Who decided the categories: the file's column, the rules, GigaChat, the file's context, nobody."""
+    return DECIDERS.format(
+        by_file=c.by_file, by_rules=c.by_rules, by_llm=c.by_llm, by_context=c.by_context, by_none=c.by_none
+    )
+
+
 def format_job_summary_plain(outcome: Any) -> str:
     """The end-of-job summary for a terminal."""
     c = outcome.counters
@@ -248,6 +266,7 @@ def format_job_summary_plain(outcome: Any) -> str:
         f"Проверить категорию: {c.review}. Описаний написано: {c.described} (по шаблону: {c.fallback}).",
         f"GigaChat: запросов {outcome.calls}, токенов {outcome.tokens}.",
     ]
+    lines.append(deciders_line(c))
     if c.unhelped:
         lines.append(JOB_UNHELPED.format(count=c.unhelped))
     if outcome.llm_note:

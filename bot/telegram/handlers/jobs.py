@@ -55,6 +55,7 @@ def summary_text(job: JobRow, outcome: JobOutcome) -> str:
     chart = texts.text_chart(outcome.categories)
     if chart:
         lines.append("<pre>" + escape("\n".join(chart)) + "</pre>")
+    lines.append(texts.deciders_line(c))
     if c.unhelped:
         lines.append(texts.JOB_UNHELPED.format(count=c.unhelped))
     if outcome.review_rows:
