@@ -138,7 +138,7 @@ def test_real_world_headers_map_without_gigachat(headers: list[str], expected: l
 def test_single_valued_fields_go_to_one_column_only() -> None:
     columns = map_by_headers(["Название", "Наименование", "Телефон", "Тел."])
     assert fields(columns) == ["name", None, "phone", "phone"]
-    assert columns[1].method == "none"
+    assert columns[1].method == "taken"  # lost to the more confident column; never asked again
 
 
 def test_memory_of_a_header_maps_it() -> None:
@@ -285,3 +285,93 @@ def test_no_header_at_all() -> None:
 def test_signature_ignores_case_and_punctuation() -> None:
     assert header_signature(["Название", "Адрес:"]) == header_signature(["название", "адрес"])
     assert header_signature(["Название", "Адрес"]) != header_signature(["Адрес", "Название"])
+
+
+# --- the header read word by word ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "method"),
+    [
+        ("contact:mobile", "phone", "words"),  # OSM colon key, the head word last
+        ("addr:postcode", None, "not_ours"),
+        ("name:en", None, "not_ours"),  # a translation; the name is elsewhere
+        ("name:rus", "name", "words"),
+        ("categoryName", "category", "words"),  # camelCase: the name of the category
+        ("totalScore", "rating", "words"),
+        ("reviewsCount", None, "not_ours"),
+        ("Дата обновления адреса", None, "not_ours"),  # the head word is a date
+        ("Добавочный номер телефона", None, "not_ours"),
+        ("Телефон подтверждён (да/нет)", None, "not_ours"),
+        ("Часы работы летом", "working_hours", "words"),  # a qualifier does not decide
+        ("Широта WGS84", "latitude", "words"),
+        ("Номер телефона для записи", "phone", "words"),
+        ("Тел. дежурного", "phone", "words"),
+        ("Адр.", "address", "abbreviation"),
+        ("Адресс", "address", "typo"),
+        ("nazvanie", "name", "words"),  # transliterated
+        ("category_id", None, "foreign_key"),
+        ("owner_id", None, "foreign_key"),
+        ("Коорд_X", "longitude", "xy"),
+        ("number_of_reviews", None, "not_ours"),  # in English the head stands before "of"
+        ("SocialPrivileges", None, "none"),  # the head word is unknown: left to GigaChat
+    ],
+)
+def test_header_words_name_the_rule_that_decided(header: str, field: str | None, method: str) -> None:
+    [column] = map_by_headers([header])
+    assert (column.field, column.method) == (field, method)
+
+
+def test_a_table_prefix_does_not_decide() -> None:
+    columns = map_by_headers(["obj_id", "obj_name", "obj_address", "obj_phone", "obj_type"])
+    assert fields(columns) == ["id", "name", "address", "phone", "category"]
+
+
+def test_one_id_per_table_the_portals_global_id_first() -> None:
+    columns = map_by_headers(["ID", "Name", "global_id", "category_id"])
+    assert fields(columns) == [None, "name", "id", None]
+    assert [c.method for c in columns] == ["second_id", "exact", "alias", "foreign_key"]
+
+
+def test_a_table_of_reviews_keeps_the_review_text_as_notes_and_its_own_id() -> None:
+    columns = map_by_headers(["review_id", "business_id", "stars", "text", "name"])
+    assert fields(columns) == ["id", None, "rating", "notes", "name"]
+
+
+def test_gis_x_y_are_longitude_and_latitude_unless_they_are_metres() -> None:
+    columns = map_by_headers(["FID", "NAME", "X", "Y"])
+    map_by_values(columns, [[0, "Музей", 37.61, 55.75], [1, "Парк", 37.58, 55.73]])
+    assert fields(columns) == ["id", "name", "longitude", "latitude"]
+    projected = map_by_headers(["NAME", "X", "Y"])
+    map_by_values(projected, [["Музей", 2187345.1, 7491230.5], ["Парк", 2187101.7, 7490011.2]])
+    assert fields(projected) == ["name", None, None]
+
+
+def test_unnamed_counter_wkt_and_geojson_by_values_and_dates_never_names() -> None:
+    columns = map_by_headers(["Колонка A", "geom_wkt_text", "Дата", "Колонка D", "Колонка E"])
+    samples: list[list[CellValue]] = [
+        [0, "POINT (37.61 55.75)", "2024-01-05", "2024-03-01", "Кафе «Ромашка»"],
+        [1, "POINT (37.58 55.73)", "2024-02-11", "2024-03-02", "Музей Москвы"],
+        [2, "POINT (30.31 59.94)", "2024-02-12", "2024-03-03", "Парк Горького"],
+    ]
+    map_by_values(columns, samples)
+    assert fields(columns) == ["id", "coordinates", None, None, "name"]
+    assert [c.method for c in columns] == ["index", "words", "not_ours", "none", "values"]
+    geo = map_by_headers(["Название", "Колонка B"])
+    map_by_values(
+        geo,
+        [
+            ["Музей", '{"type": "Point", "coordinates": [37.6, 55.7]}'],
+            ["Парк", '{"type": "Point", "coordinates": [37.5, 55.7]}'],
+        ],
+    )
+    assert fields(geo) == ["name", "coordinates"]
+
+
+def test_links_to_map_cards_are_not_the_website() -> None:
+    columns = map_by_headers(["Название", "url"])
+    map_by_values(
+        columns, [["Кафе", "https://yandex.ru/maps/org/kafe/123/"], ["Бар", "https://2gis.ru/moscow/firm/456"]]
+    )
+    assert fields(columns) == ["name", None]
+    assert columns[1].method == "card_link"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import takewhile
+from pathlib import Path
 
-from bot.core.text import Word, lemma, normalize, phrase_forms, words_of
+from bot.core.text import Word, lemma, normalize, words_of
 from bot.places.taxonomy import CategoryMatch, PhraseHit, PhraseIndex, Taxonomy
 
 # =============================================================================================
@@ -29,67 +31,23 @@ QUOTED_CONFIDENCE = 0.7  # a generic word inside the quotes: «Баня» could 
 FUZZY_NAME_CONFIDENCE = 0.7
 TEXT_CONFIDENCE = 0.6  # description or other columns only
 
-# Chains and brands whose name alone says what the place is, by full taxonomy key. Only names
-# that mean nothing else: «Открытие» or «Глобус» would mislabel a stadium or a bookshop.
-# fmt: off
-BRANDS: dict[str, tuple[str, ...]] = {
-    "food/coffee": (
-        "starbucks", "старбакс", "шоколадница", "кофе хауз", "coffee house", "cofix", "кофикс",
-        "coffee like", "surf coffee", "double b", "даблби", "one price coffee", "skuratov", "costa coffee",
-        "правда кофе", "кофемания",
-    ),
-    "food/fast_food": (
-        "kfc", "кфс", "rostics", "ростикс", "mcdonalds", "макдоналдс", "макдональдс", "burger king",
-        "бургер кинг", "теремок", "вкусно и точка", "subway", "сабвей", "крошка картошка", "papa johns",
-        "папа джонс", "додо пицца", "dodo pizza", "pizza hut", "пицца хат", "dominos", "доминос",
-        "black star burger", "шаурмания", "стардогс", "stardogs", "burger heroes", "карлс джуниор",
-    ),
-    "food/restaurant": (
-        "тануки", "якитория", "il patio", "иль патио", "чайхона 1", "чайхона номер 1", "марукамэ",
-        "гудман", "goodman", "корчма тарас бульба", "pinskiy", "хачапури и вино",
-    ),
-    "food/cafe": ("му му", "грабли", "пельменная 1", "жан жак", "andersen", "андерсон"),
-    "food/bakery_dessert": (
-        "cinnabon", "синнабон", "хлеб насущный", "волконский", "baskin robbins", "баскин роббинс",
-        "буше", "британские пекарни", "пекарня хлебница", "братья караваевы",
-    ),
-    "shopping/market": (
-        "пятерочка", "магнит", "перекресток", "ашан", "auchan", "лента", "дикси", "вкусвилл",
-        "азбука вкуса", "spar", "спар", "metro cash carry", "самбери", "fix price",
-    ),
-    "shopping/mall": ("гум", "цум", "мега", "mega", "афимолл", "afimall", "galeria", "авиапарк"),
-    "shopping/books": (
-        "читай город", "буквоед", "московский дом книги", "библио глобус", "подписные издания",
-    ),
-    "shopping/fashion": (
-        "zara", "uniqlo", "gloria jeans", "глория джинс", "befree", "ostin", "остин", "lamoda",
-    ),
-    "services/pharmacy": (
-        "ригла", "горздрав", "планета здоровья", "аптека 36 6", "асна", "неофарм", "eapteka",
-    ),
-    "services/atm_bank": (
-        "сбербанк", "сбер", "втб", "альфа банк", "тинькофф", "газпромбанк", "райффайзенбанк",
-        "росбанк", "совкомбанк", "почта банк",
-    ),
-    "services/post": ("почта россии", "сдэк", "cdek", "boxberry", "боксберри", "pickpoint"),
-    "stay/hotel": (
-        "hilton", "хилтон", "marriott", "марриотт", "radisson", "рэдиссон", "holiday inn", "park inn",
-        "парк инн", "novotel", "новотель", "ibis", "ибис", "azimut", "азимут", "cosmos hotel", "hyatt",
-        "sheraton", "four seasons", "ritz carlton", "courtyard", "mercure", "best western", "swissotel",
-        "crowne plaza", "intercontinental", "ramada", "amaks", "амакс", "hampton by hilton",
-    ),
-    "culture/cinema": (
-        "каро", "karo", "синема парк", "cinema park", "формула кино", "киномакс", "синема стар",
-        "cinema star", "мори синема",
-    ),
-    "active/fitness": ("world class", "x fit", "spirit fitness", "ddx", "alex fitness", "fitness house"),
-    "transport/rental": ("делимобиль", "яндекс драйв", "belkacar", "whoosh", "вуш", "юрент", "urent"),
-    "wellness/spa_bath": ("сандуны", "селезневские бани", "воронцовские бани"),
-    "kids/kids_center": ("кидзания", "kidzania", "кидбург", "kidburg"),
-    "entertainment/zoo_aquarium": ("москвариум", "moskvarium"),
-    "venues/exhibition_center": ("вднх", "экспоцентр", "крокус экспо", "ленэкспо"),
-}
-# fmt: on
+# Chains and brands whose exact full name says what the place is (bot/data/chains.json). Matched on
+# the whole name only — the whole cell, the quoted part, or the name before a branch suffix
+# («Шоколадница на Тверской», «Пятёрочка №1234») — because a partial match does harm: «Магнит
+# Косметик» is not a grocery, «Сбер Маркет» not a bank.
+CHAINS_PATH = Path(__file__).resolve().parent.parent / "data" / "chains.json"
+_BRANCH_SUFFIX_RE = re.compile(r"\s+(?:№|n|no|#)?\s*\d+\s*$|\s*\(.*\)\s*$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _chains() -> dict[str, str]:
+    data = json.loads(CHAINS_PATH.read_text(encoding="utf-8"))
+    return {_chain_key(name): full_key for full_key, names in data["chains"].items() for name in names}
+
+
+def _chain_key(text: str) -> str:
+    return normalize(text).replace(" ", "")
+
 
 # After these words a keyword names the surroundings: «Кафе на набережной», «Шаурма у вокзала».
 # fmt: off
@@ -124,7 +82,30 @@ def guess_category(
     return None
 
 
+def chain_of(taxonomy: Taxonomy, name: str) -> CategoryMatch | None:
+    """A well-known chain whose exact name is the whole name (or its quoted part, or before a branch suffix)."""
+    outside, quoted = _split_quoted(name)
+    texts = [name, " ".join(outside), *quoted]
+    words = normalize(name).split()
+    cut = next((n for n, word in enumerate(words) if n > 0 and lemma(word) in LOCATIVE_PREPOSITIONS), None)
+    if cut is not None:
+        texts.append(" ".join(words[:cut]))
+    texts.append(_BRANCH_SUFFIX_RE.sub("", name))
+    chains = _chains()
+    whole = chains.get(_chain_key(name)) or chains.get(_chain_key(_BRANCH_SUFFIX_RE.sub("", name)))
+    for text in texts:
+        full_key = whole or chains.get(_chain_key(text))
+        if full_key:
+            category, _, subcategory = full_key.partition("/")
+            if taxonomy.is_valid(category, subcategory or None):
+                return CategoryMatch(category, subcategory or None, NAME_CONFIDENCE, "chain")
+    return None
+
+
 def _from_name(taxonomy: Taxonomy, index: PhraseIndex, name: str) -> CategoryMatch | None:
+    chain = chain_of(taxonomy, name)
+    if chain and _chain_key(name) in _chains():
+        return chain  # the whole name is the chain's: «Парк Инн» is a hotel
     outside, quoted = _split_quoted(name)
     if not any(normalize(part) for part in outside):  # the whole cell is in quotes
         outside, quoted = quoted, []
@@ -133,11 +114,12 @@ def _from_name(taxonomy: Taxonomy, index: PhraseIndex, name: str) -> CategoryMat
     for hits, latin in outside_hits:
         head = _head(hits, latin=latin)
         if head:
+            if chain and chain.category == head.category and head.subcategory is None:
+                return chain  # «Магазин «Буквоед»»: the chain says which shop
             others = [hit for hits, _ in outside_hits for hit in hits] + quoted_hits
             return _as_match(_refined(head, others), NAME_CONFIDENCE)
-    brand = next((hit for hit in quoted_hits if hit.source == "brand"), None)
-    if brand:
-        return _as_match(brand, NAME_CONFIDENCE)
+    if chain:
+        return chain
     if quoted_hits:
         return _as_match(quoted_hits[0], QUOTED_CONFIDENCE)
     # A misspelt head noun («Рестаран») is looked for only at the head, before any preposition.
@@ -197,17 +179,9 @@ def _as_match(hit: PhraseHit, confidence: float) -> CategoryMatch:
     return CategoryMatch(hit.category, hit.subcategory, confidence, "keyword")
 
 
-@lru_cache(maxsize=8)
 def _keyword_index(taxonomy: Taxonomy) -> PhraseIndex:
-    """Return the taxonomy's phrases plus the brands whose category this taxonomy has."""
-    brands = PhraseIndex()
-    for full_key, names in BRANDS.items():
-        category, _, subcategory = full_key.partition("/")
-        if taxonomy.is_valid(category, subcategory or None):
-            for brand in names:
-                for words in phrase_forms(brand):
-                    brands.add(words, (category, subcategory or None), source="brand")
-    return brands.extended(taxonomy.phrases)
+    """The taxonomy's own phrases: the type words of every category."""
+    return taxonomy.phrases
 
 
 # =============================================================================================

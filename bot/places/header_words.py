@@ -24,7 +24,7 @@ from bot.core.text import closest, lemmas, normalize
 NOT_OURS = frozenset({
     "date", "count", "flag", "extension", "code", "postcode", "currency", "photo", "author", "status",
     "company", "card", "cuisine", "source", "fax", "menu", "language", "size", "user", "country",
-    "review", "translated",
+    "review", "translated", "weekday",
 })  # fmt: skip
 # Words that need a complement to say what they are.
 GENERIC = frozenset({"number", "text", "link", "x", "y"})
@@ -47,14 +47,14 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "classification", "kategoriya", "kategoria", "tip", "vid", "typeobject", "objecttype", "specialization",
         "специализация", "сфера", "направление", "genre", "жанр", "formattype",
     ),
-    "subcategory": ("подкатегория", "подтип", "подрубрика", "subcategory", "subtype", "subcat", "subclass"),
+    "subcategory": ("подкатегория", "подтип", "подрубрика", "подвид", "subcategory", "subtype", "subcat", "subclass"),
     "description": (
         "описание", "description", "desc", "about", "opisanie", "характеристика", "overview", "summary",
         "аннотация", "annotation",
     ),
     "address": (
         "адрес", "улица", "дом", "строение", "корпус", "address", "addr", "street", "housenumber", "house",
-        "building", "adres", "adress", "ulitsa", "location", "местоположение", "местонахождение", "ул",
+        "building", "adres", "adress", "ulitsa", "road", "местоположение", "местонахождение", "ул",
         "проспект", "переулок", "addressline", "streetaddress",
     ),
     "city": ("город", "city", "town", "village", "gorod", "населенный", "поселение", "municipality", "locality"),
@@ -84,7 +84,9 @@ _WORDS: dict[str, tuple[str, ...]] = {
     ),
     "rating": ("рейтинг", "оценка", "rating", "stars", "score", "звезда", "звездность", "rate", "reiting",
                "reyting", "totalscore"),
-    "price": ("цена", "стоимость", "чек", "price", "cost", "fee", "tsena", "cena", "прайс", "pricelevel"),
+    "price": (
+        "цена", "стоимость", "чек", "check", "bill", "price", "cost", "fee", "tsena", "cena", "прайс", "pricelevel",
+    ),
     "social": (
         "соцсеть", "vk", "вконтакте", "vkontakte", "instagram", "инстаграм", "telegram", "телеграм", "tg",
         "facebook", "фейсбук", "whatsapp", "ватсап", "ok", "одноклассники", "twitter", "youtube", "ютуб",
@@ -92,9 +94,10 @@ _WORDS: dict[str, tuple[str, ...]] = {
     ),
     "notes": (
         "примечание", "комментарий", "заметка", "note", "notes", "comment", "comments", "remark", "remarks",
-        "highlights", "primechanie", "kommentariy", "дополнительно", "особенность", "features",
+        "highlights", "primechanie", "kommentariy", "clarification", "уточнение", "дополнительно", "особенность",
+        "features",
     ),
-    "id": ("id", "код", "идентификатор", "uid", "ид", "identifier", "kod", "key", "fid", "objectid", "ogc_fid"),
+    "id": ("id", "code", "код", "идентификатор", "uid", "ид", "identifier", "kod", "key", "fid", "objectid", "ogc_fid"),
     # not ours
     "date": (
         "дата", "время", "год", "date", "time", "datetime", "timestamp", "updated", "created", "modified",
@@ -121,7 +124,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "company": (
         "компания", "оператор", "владелец", "собственник", "юрлицо", "учредитель", "company", "operator",
         "owner", "brand", "бренд", "сеть", "chain", "network", "operatingcompany", "legalname", "legal",
-        "учреждение", "балансодержатель",
+        "балансодержатель",
     ),
     "card": ("карточка", "card", "карта", "map", "maps", "permalink", "2gis", "yandex", "google", "tripadvisor",
              "яндекс", "источник", "source"),
@@ -132,6 +135,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "size": ("площадь", "square", "размер", "size", "этаж", "floor", "этажность"),
     "country": ("страна", "country", "countrycode"),
     "review": ("отзыв", "review", "reviews", "feedback", "отзывы"),
+    "weekday": ("day", "days", "weekday", "день", "дни"),
     # generic heads
     "number": ("номер", "number", "no", "num", "nr", "n", "nomer", "пп"),
     "text": ("текст", "text", "содержание", "content", "body"),
@@ -142,7 +146,7 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "place": (
         "объект", "место", "заведение", "организация", "place", "venue", "poi",
         "object", "obj", "business", "restaurant", "res", "hotel", "organization",
-        "organisation", "org", "store", "facility", "attraction", "museum",
+        "organisation", "org", "store", "учреждение", "location", "facility", "attraction", "museum",
     ),
     "global": ("global", "глобальный", "guid", "uuid", "globalid", "gid"),
     "osm": ("osm", "osmid"),
@@ -157,9 +161,10 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "f", "the", "of", "for", "in", "on", "at", "by", "для", "на", "в", "по", "к", "и", "с",
         "электронный", "e", "info", "информация", "details", "data", "общий", "городской", "детальный",
         "center", "центр", "formatted", "unformatted", "raw", "value", "значение", "ссылочный", "two",
-        "average", "avg", "средний", "day", "days", "monday", "tuesday", "wednesday", "thursday", "friday",
+        "average", "avg", "средний", "rub", "rur", "руб", "middle", "monday", "tuesday", "wednesday", "thursday",
+        "friday",
         "saturday", "sunday", "понедельник", "вторник", "среда", "четверг", "пятница", "суббота",
-        "воскресенье", "пн", "вт", "ср", "чт", "пт", "сб", "вс", "weekday", "weekdays", "weekend", "будни",
+        "воскресенье", "пн", "вт", "ср", "чт", "пт", "сб", "вс", "weekdays", "weekend", "будни",
     ),
 }
 # Phrases read before single words (lemmas in order).
@@ -187,6 +192,8 @@ _PHRASES: dict[tuple[str, ...], str] = {
     ("geo", "data"): "coordinates", ("lat", "lon"): "coordinates", ("lat", "lng"): "coordinates",
     ("широта", "долгота"): "coordinates",
     ("is", "open"): "flag", ("has", "website"): "flag", ("total", "score"): "rating",
+    ("whats", "app"): "social", ("working", "time"): "working_hours", ("work", "time"): "working_hours",
+    ("avg", "check"): "price", ("average", "check"): "price", ("avg", "bill"): "price",
 }
 # fmt: on
 
@@ -195,7 +202,7 @@ _DIGITS_RE = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _CYRILLIC_RE = re.compile(r"[а-яё]", re.IGNORECASE)
 MIN_PREFIX = 3
 MIN_TYPO = 5
-TYPO_CUTOFF = 0.85
+TYPO_CUTOFF = 0.9
 
 
 @dataclass(frozen=True)
@@ -310,6 +317,8 @@ def read_header(header: str, prefix: str | None = None, *, reviews: bool = False
         if kind in found:
             return Reading(None, "not_ours", tuple(found))
     latin = not _CYRILLIC_RE.search(header)
+    if latin and "of" in words[1:]:
+        found = _before_of(words, found, prefix)
     heads = [c for c in found if c not in ENTITY and c not in (QUALIFIER, "translated", _UNKNOWN_ADJECTIVE)]
     if not heads:
         if "place" in found:
@@ -317,9 +326,9 @@ def read_header(header: str, prefix: str | None = None, *, reviews: bool = False
         return None
     head = heads[-1] if latin else heads[0]
     if head == UNKNOWN:
-        return None  # the word that says what the column is, is not one we know
+        return Reading(None, "none", tuple(found))  # the word that says what it is, is not one we know
     found = [c for c in found if c not in (UNKNOWN, _UNKNOWN_ADJECTIVE)]
-    rest = list(found)
+    rest = [c for c in found if c != QUALIFIER]
     rest.remove(head)
     field, why = _decide(head, rest, reviews=reviews)
     if field is None:
@@ -327,6 +336,14 @@ def read_header(header: str, prefix: str | None = None, *, reviews: bool = False
     if field == "id":
         return Reading("id", why or method, tuple(found), _id_rank(header, rest))
     return Reading(field, why or method, tuple(found))
+
+
+def _before_of(words: list[str], found: list[str], prefix: str | None) -> list[str]:
+    """``number_of_reviews``, ``ClarificationOfWorkingHours``: in English the head stands before "of"."""
+    before, _ = concepts(words[: words.index("of")], prefix)
+    if any(c not in (QUALIFIER, UNKNOWN, _UNKNOWN_ADJECTIVE) for c in before):
+        return before + [c for c in found[len(before) :] if c in ENTITY]
+    return found
 
 
 _COMPLEMENT_FIELDS = ("category", "subcategory", "city", "region", "district", "address")
@@ -349,7 +366,10 @@ def _number(rest: list[str], _reviews: bool) -> Decision:
 def _text(rest: list[str], reviews: bool) -> Decision:
     if "review" in rest or (reviews and not rest):
         return "notes", "reviews"
-    return (None, "not_ours") if any(c in FIELD_WORDS for c in rest) else ("description", None)
+    if any(c in ("rating", "price", "id") for c in rest):
+        return None, "not_ours"  # ``rating_text``: the rating in words
+    written = next((c for c in rest if c in FIELD_WORDS), None)
+    return (written, None) if written else ("description", None)  # ``Hours.text``, ``displayName.text``
 
 
 def _link(rest: list[str], _reviews: bool) -> Decision:
@@ -359,12 +379,25 @@ def _link(rest: list[str], _reviews: bool) -> Decision:
     return (None, "not_ours") if any(c in NOT_OURS for c in rest) else ("website", None)
 
 
-def _id(rest: list[str], reviews: bool) -> Decision:
+def _id(rest: list[str], _reviews: bool) -> Decision:
     own = "place" in rest or "global" in rest or "osm" in rest
     foreign = [c for c in rest if (c in FIELD_WORDS or c in NOT_OURS or c == "parent") and c != "review"]
-    if (foreign and not own) or (reviews and "place" in rest and "review" not in rest):
-        return None, "foreign_key"  # ``category_id``; a place's id in a table of reviews
+    if foreign and not own:
+        return None, "foreign_key"  # ``category_id``, ``user_id``
     return "id", None
+
+
+def _coordinates(rest: list[str], _reviews: bool) -> Decision:
+    if "x" in rest or "y" in rest:
+        return ("longitude" if "x" in rest else "latitude"), "xy"  # «Коорд_X»
+    return "coordinates", None
+
+
+def _description(rest: list[str], _reviews: bool) -> Decision:
+    if "translated" in rest:
+        return None, "not_ours"
+    described = next((c for c in rest if c in ("working_hours", "address", "category")), None)
+    return (described, None) if described else ("description", None)  # ``weekdayDescriptions`` of hours
 
 
 def _name(rest: list[str], _reviews: bool) -> Decision:
@@ -379,8 +412,8 @@ def _name(rest: list[str], _reviews: bool) -> Decision:
 
 
 def _category(rest: list[str], _reviews: bool) -> Decision:
-    if "cuisine" in rest or "osm" in rest:
-        return None, "not_ours"  # «Тип кухни», ``osm_type``
+    if "cuisine" in rest or "osm" in rest or "coordinates" in rest:
+        return None, "not_ours"  # «Тип кухни», ``osm_type``, ``geometry.type``
     return "category", None
 
 
@@ -393,7 +426,7 @@ def _address(rest: list[str], _reviews: bool) -> Decision:
 
 _HEADS = {
     "number": _number, "text": _text, "link": _link, "id": _id, "name": _name, "category": _category,
-    "address": _address,
+    "address": _address, "coordinates": _coordinates, "description": _description,
 }  # fmt: skip
 
 
@@ -409,8 +442,6 @@ def _decide(head: str, rest: list[str], *, reviews: bool) -> Decision:
         return _HEADS[head](rest, reviews)
     if head in ("rating", "price") and "text" in rest:
         return None, "not_ours"
-    if head == "description" and "translated" in rest:
-        return None, "not_ours"
     return head, None
 
 
@@ -422,9 +453,11 @@ FIELD_WORDS = frozenset({
 
 
 def _id_rank(header: str, rest: Sequence[str]) -> int:
+    if "review" in rest:
+        return 4  # in a table of reviews, the review's own id; the place's is a link
     if "global" in rest or "osm" in rest or header.strip().startswith("@"):
         return 3
-    if "place" in rest or "review" in rest:
+    if "place" in rest:
         return 2
     return 1
 

@@ -23,7 +23,7 @@ from bot.sheets import column_letters
 
 Method = Literal[
     "exact", "alias", "memory", "words", "abbreviation", "typo", "not_ours", "foreign_key", "second_id",
-    "xy", "index", "geometry", "reviews", "card_link", "fuzzy", "values", "llm", "none",
+    "xy", "index", "geometry", "reviews", "card_link", "taken", "fuzzy", "values", "llm", "none",
 ]  # fmt: skip
 CellValue = str | int | float | bool | None
 
@@ -67,7 +67,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "longitude": ("долгота", "longitude", "lon", "lng", "long", "geo lon", "coord lon", "x"),
     "coordinates": ("координаты", "coordinates", "coords", "geodata", "geo", "geodata center", "point",
                     "геоданные", "широта долгота", "lat lon", "latlon", "геокоординаты", "gps"),
-    "rating": ("рейтинг", "rating", "оценка", "stars", "звезды", "средняя оценка", "score", "звездность"),
+    "rating": ("рейтинг", "rating", "оценка", "stars", "звезды", "средняя оценка", "score"),
     "price": ("цена", "price", "стоимость", "средний чек", "cost", "avg check", "цены", "ценовая категория",
               "чек", "price range", "стоимость билета"),
     "social": ("соцсети", "social", "социальные сети", "соц сети", "vk", "вконтакте", "instagram", "telegram",
@@ -100,6 +100,7 @@ class ColumnMapping:
     confidence: float
     method: Method
     alternatives: list[str] = dc_field(default_factory=list)
+    wanted: str | None = dc_field(default=None, repr=False)  # the field it lost to a more confident column
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON form of the `mapping` command."""
@@ -239,6 +240,8 @@ def _is_upper_header(upper: Sequence[CellValue], lower: Sequence[CellValue]) -> 
     distinct = {str(v).strip() for v in filled}
     if len(distinct) < 2 or not all(_header_like(v) for v in filled):
         return False  # a title row over the whole table is not a group header
+    if not all(_header_like(v) for v in lower if not _is_blank(v)):
+        return False  # numbers or long texts below: that is data, not a second header row
     return (gaps_filled_from_above >= 1 or repeated_groups >= 1) and _alias_hits(lower) >= 1
 
 
@@ -323,15 +326,34 @@ def map_by_headers(
         alts = list(alternatives[index]) if index < len(alternatives) else []
         columns.append(_map_header(ColumnMapping(index, header, None, 0.0, "none", alts), memory, prefix, reviews))
     _choose_id(columns, prefix, reviews=reviews)
+    _second_choices(columns, prefix)
     _resolve_duplicates(columns)
     return columns
+
+
+def _second_choices(columns: list[ColumnMapping], prefix: str | None) -> None:
+    """Where a table has no type column, its cuisine is the type; a locality next to a city is a district."""
+    taken = {c.field for c in columns if c.field}
+    for column in columns:
+        if column.field is not None or column.method != "not_ours":
+            continue
+        reading = read_header(column.header, prefix)
+        if reading is not None and "cuisine" in reading.concepts and "category" not in taken:
+            column.field, column.method, column.confidence = "category", "words", 0.7
+            taken.add("category")
+    cities = [c for c in columns if c.field == "city"]
+    if len(cities) > 1 and "district" not in taken:
+        for column in cities:
+            if "locality" in split_words(column.header):
+                column.field = "district"
+                break
 
 
 def _map_header(
     column: ColumnMapping, memory: dict[str, str | None], prefix: str | None, reviews: bool
 ) -> ColumnMapping:
     header, alts = column.header, column.alternatives
-    for text in _candidates(header, alts):
+    for text in [] if header.lstrip().startswith("@") else _candidates(header, alts):  # ``@type`` is OSM's own
         found, method = _lookup(text)
         if found:
             column.field, column.method = found, method
@@ -339,24 +361,30 @@ def _map_header(
             break
     if column.method == "none" and normalize_header(header) in memory:
         column.field, column.method, column.confidence = memory[normalize_header(header)], "memory", 1.0
+    head_unknown = False
     if column.method == "none" and not _unnamed(header):
         reading = _read_words(header, alts, prefix, reviews=reviews)
-        if reading is not None:
+        head_unknown = reading is not None and reading.method == "none"
+        if reading is not None and not head_unknown:
             column.field, column.method = reading.field, reading.method  # type: ignore[assignment]
             column.confidence = WORDS_CONFIDENCE.get(reading.method, 0.9) if reading.field else 0.9
-    if column.method == "none" and not _unnamed(header):
+    if column.method == "none" and not _unnamed(header) and not head_unknown:
         for text in _candidates(header, alts):
             found, score = _fuzzy(text)
             if found:
                 column.field, column.method, column.confidence = found, "fuzzy", score
                 break
-    if reviews and column.field == "description" and column.method in ("exact", "alias"):
+    if reviews and column.field == "description" and normalize_header(header) in _REVIEW_TEXTS:
         column.field, column.method = "notes", "reviews"  # a review dataset's text is a review, kept as notes
     return column
 
 
+_REVIEW_TEXTS = frozenset({"текст", "text", "текст отзыва", "review text", "review", "отзыв", "комментарий"})
+_UNNAMED_RE = re.compile(r"^(Колонка [A-Z]+|Unnamed: \d+|Column\d+|index|level_0)$")
+
+
 def _unnamed(header: str) -> bool:
-    return header.startswith("Колонка ")
+    return bool(_UNNAMED_RE.match(header.strip()))
 
 
 def _read_words(header: str, alternatives: Sequence[str], prefix: str | None, *, reviews: bool) -> Reading | None:
@@ -374,9 +402,9 @@ def _read_words(header: str, alternatives: Sequence[str], prefix: str | None, *,
 def _is_reviews_table(headers: Sequence[str]) -> bool:
     """A review dataset: a review text (or a review id) next to an author or a rating."""
     readings = [read_header(h) for h in headers if not _unnamed(h)]
-    concepts = [set(r.concepts) if r else set() for r in readings]
-    has_review = any("review" in c or c == {"text"} for c in concepts)
-    return has_review and any("author" in c or "rating" in c for c in concepts)
+    concepts = [set(r.concepts) - {"qualifier"} if r else set() for r in readings]
+    has_text = any(c in ({"text"}, {"review"}, {"review", "text"}) for c in concepts)
+    return has_text and any(c in ({"author"}, {"rating"}) for c in concepts)
 
 
 def _choose_id(columns: list[ColumnMapping], prefix: str | None, *, reviews: bool) -> None:
@@ -405,7 +433,8 @@ def _resolve_duplicates(columns: list[ColumnMapping]) -> None:
         keep = max(same, key=lambda c: (c.confidence, -c.index))
         for column in same:
             if column is not keep:
-                column.field, column.method, column.confidence = None, "none", 0.0
+                column.wanted = column.field
+                column.field, column.method, column.confidence = None, "taken", 0.0
 
 
 # --- value patterns ---------------------------------------------------------------------------------
@@ -420,7 +449,7 @@ HOURS_RE = re.compile(
     r"|выходн)",
     re.IGNORECASE,
 )
-PRICE_RE = re.compile(r"(₽|руб|р\.|\bот\s+\d+|\d+\s*[-–]\s*\d+\s*(₽|р|руб)|бесплатно|\$|€)", re.IGNORECASE)
+PRICE_RE = re.compile(r"(₽|\d\s*руб|\d\s*р\.|\d+\s*[-–]\s*\d+\s*(₽|р|руб)|\$|€)", re.IGNORECASE)
 
 
 def _share(values: Sequence[str], test: Any) -> float:
@@ -472,6 +501,22 @@ CARD_LINK_RE = re.compile(
     r"|tripadvisor\.|zomato\.com|foursquare\.com|yelp\.com)",
     re.IGNORECASE,
 )
+ADDRESS_RE = re.compile(
+    r"^(?=.{5,120}$).*\b(ул|улица|пр|проспект|пр-т|пер|переулок|ш|шоссе|наб|набережная|б-р|бульвар|пл|площадь|д|дом)\b\.?"
+    r"\s*[\w«\"-]*.*\d",
+    re.IGNORECASE,
+)
+_FLAG_VALUES = re.compile(
+    r"^\s*(yes|no|да|нет|true|false|0|1|feature|node|way|relation|point|branch|business|toponym|platno|платно"
+    r"|бесплатно|free)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _coordinate_like(value: str) -> bool:
+    return bool(COORDS_RE.match(value) or GEOMETRY_RE.search(value))
+
+
 DATE_RE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2})?)?|^\d{4}-\d{2}-\d{2}")
 
 
@@ -483,19 +528,34 @@ def _values(column: ColumnMapping, samples: Sequence[Sequence[CellValue]]) -> li
 
 
 def _check_by_values(columns: list[ColumnMapping], samples: Sequence[Sequence[CellValue]]) -> None:
-    """Values overrule a header where they cannot be what it says: X/Y in metres, map-card links."""
+    """Values overrule a header where they cannot be what it says: X/Y in metres, map-card links…"""
     for column in columns:
-        values = _values(column, samples)
-        if len(values) < 2 or column.method == "memory":
-            continue
-        words = split_words(column.header)
-        if column.field in ("latitude", "longitude") and words and words[-1] in ("x", "y"):
-            limit = 90 if column.field == "latitude" else 180
-            numbers = [_as_float(v) for v in values]
-            if any(n is None or abs(n) > limit for n in numbers):
-                column.field, column.method, column.confidence = None, "xy", 0.8  # projected metres
-        elif column.field == "website" and _share(values, CARD_LINK_RE.search) >= 0.6:
-            column.field, column.method, column.confidence = None, "card_link", 0.85
+        before = column.field
+        _check_column_values(column, samples)
+        if before is not None and column.field != before and before not in {c.field for c in columns}:
+            heir = next((c for c in columns if c.method == "taken" and c.wanted == before), None)
+            if heir is not None:  # the field is free again: the column that lost it takes it back
+                heir.field, heir.method, heir.confidence = before, "words", 0.8
+
+
+def _check_column_values(column: ColumnMapping, samples: Sequence[Sequence[CellValue]]) -> None:
+    values = _values(column, samples)
+    if len(values) < 2 or column.method == "memory":
+        return
+    words = split_words(column.header)
+    if column.field in ("latitude", "longitude") and words and words[-1] in ("x", "y"):
+        limit = 90 if column.field == "latitude" else 180
+        numbers = [_as_float(v) for v in values]
+        if any(n is None or abs(n) > limit for n in numbers):
+            column.field, column.method, column.confidence = None, "xy", 0.8  # projected metres
+    elif column.field == "website" and _share(values, CARD_LINK_RE.search) >= 0.6:
+        column.field, column.method, column.confidence = None, "card_link", 0.85
+    elif column.field in ("price", "rating", "category") and _share(values, _FLAG_VALUES.match) >= 0.8:
+        column.field, column.method, column.confidence = None, "not_ours", 0.8  # yes/no, Feature, node
+    elif column.field == "description" and _share(values, ADDRESS_RE.search) >= 0.6:
+        column.field, column.method, column.confidence = "address", "values", 0.8
+    elif column.field is None and column.method == "not_ours" and _share(values, _coordinate_like) >= 0.8:
+        column.field, column.method, column.confidence = "coordinates", "geometry", 0.8  # «На карте»
 
 
 def _is_counter(values: Sequence[str]) -> bool:

@@ -53,6 +53,7 @@ EXTRA_REASONS: dict[str, str] = {
     "second_id": "в таблице есть более надёжный идентификатор",
     "card_link": "ссылки на карточки карт, а не сайт",
     "xy": "X/Y не в градусах",
+    "taken": "это поле уже взято другой колонкой",
 }
 FIELD_HELP = "\n".join(f"- {key}: {label}" for key, label in FIELD_LABELS.items())
 MAPPING_PROMPT = (
