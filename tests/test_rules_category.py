@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.places.category_rules import NAME_CONFIDENCE, TEXT_CONFIDENCE, FileContext, guess_category
+from bot.places.category_rules import CHAINS_PATH, NAME_CONFIDENCE, TEXT_CONFIDENCE, FileContext, guess_category
 from bot.places.taxonomy import Taxonomy
 
 TAXONOMY = Taxonomy.load()
@@ -303,3 +303,54 @@ def test_file_context_from_the_dominant_confident_category() -> None:
     for _ in range(4):
         context.learn("culture", "museum", 0.95)
     assert context.prior() is None  # 5 of 9: no category dominates
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Пятёрочка", "shopping/market"),
+        ("Пятёрочка №1234", "shopping/market"),  # a branch number is still the chain
+        ("Шоколадница на Тверской", "food/coffee"),  # so is a branch's street
+        ("Hilton Moscow Leningradskaya", "stay/hotel"),  # and its city
+        ("Магазин «Буквоед»", "shopping/books"),  # the quoted chain says which shop
+        ("Парк Инн", "stay/hotel"),  # the whole name is the chain's, whatever its words say
+    ],
+)
+def test_chains_match_on_their_exact_full_name(name: str, expected: str) -> None:
+    match = guess_category(TAXONOMY, name=name)
+    assert match is not None and match.full_key == expected, name
+
+
+@pytest.mark.parametrize("name", ["Магнит Косметик", "Сбер Маркет", "Лента новостей", "Азбука вкуса детства"])
+def test_a_chain_inside_another_name_is_not_that_chain(name: str) -> None:
+    match = guess_category(TAXONOMY, name=name)
+    assert match is None or match.method != "chain", (name, match)
+
+
+def test_no_chain_name_points_to_two_categories() -> None:
+    data = json.loads(CHAINS_PATH.read_text(encoding="utf-8"))["chains"]
+    owners: dict[str, str] = {}
+    clashes = [(name, owners[name], key) for key, names in data.items() for name in names
+               if owners.setdefault(name, key) != key]  # fmt: skip
+    assert clashes == []
+    assert all(TAXONOMY.is_valid(*key.partition("/")[::2]) if "/" in key else TAXONOMY.is_valid(key) for key in data)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("ЭкоМойка", "services"), ("Велопрокат «Ветер»", "transport/rental"), ("Гастробар Огонь", "nightlife/bar")],
+)
+def test_a_compound_word_is_read_by_its_last_part(name: str, expected: str) -> None:
+    match = guess_category(TAXONOMY, name=name)
+    assert match is not None and match.full_key == expected, name
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Шиномонтаж", "services"), ("Братская могила", "sights/monument"), ("Звонница", "sights/religious"),
+     ("Информационный стенд", "sights/monument"), ("Хинкальная", "food/restaurant"),
+     ("Турбаза Исеть", "stay/guest_house")],
+)  # fmt: skip
+def test_fuller_type_words(name: str, expected: str) -> None:
+    match = guess_category(TAXONOMY, name=name)
+    assert match is not None and match.full_key == expected, name

@@ -11,7 +11,7 @@ from functools import lru_cache
 from itertools import takewhile
 from pathlib import Path
 
-from bot.core.text import Word, lemma, normalize, words_of
+from bot.core.text import Word, lemma, lemmas, normalize, words_of
 from bot.places.taxonomy import CategoryMatch, PhraseHit, PhraseIndex, Taxonomy
 
 # =============================================================================================
@@ -37,6 +37,12 @@ TEXT_CONFIDENCE = 0.6  # description or other columns only
 # Косметик» is not a grocery, «Сбер Маркет» not a bank.
 CHAINS_PATH = Path(__file__).resolve().parent.parent / "data" / "chains.json"
 _BRANCH_SUFFIX_RE = re.compile(r"\s+(?:№|n|no|#)?\s*\d+\s*$|\s*\(.*\)\s*$", re.IGNORECASE)
+# A chain's name followed by its city is still the chain: «Hilton Moscow Leningradskaya», «Novotel Moscow City».
+_CITY_WORDS = frozenset({
+    "moscow", "москва", "st", "saint", "petersburg", "санкт", "петербург", "спб", "spb", "kazan", "казань",
+    "sochi", "сочи", "ekaterinburg", "yekaterinburg", "екатеринбург", "novosibirsk", "новосибирск",
+    "kaliningrad", "калининград", "nizhny", "нижний", "samara", "самара", "krasnodar", "краснодар",
+})  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -91,6 +97,9 @@ def chain_of(taxonomy: Taxonomy, name: str) -> CategoryMatch | None:
     if cut is not None:
         texts.append(" ".join(words[:cut]))
     texts.append(_BRANCH_SUFFIX_RE.sub("", name))
+    city = next((n for n, word in enumerate(words) if n > 0 and word in _CITY_WORDS), None)
+    if city is not None:
+        texts.append(" ".join(words[:city]))
     chains = _chains()
     whole = chains.get(_chain_key(name)) or chains.get(_chain_key(_BRANCH_SUFFIX_RE.sub("", name)))
     for text in texts:
@@ -152,8 +161,33 @@ def _split_quoted(name: str) -> tuple[list[str], list[str]]:
     return [_STRAY_QUOTES_RE.sub(" ", part) for part in outside], quoted
 
 
+# A compound's head is its last part: «Экомойка» is a car wash, «Велопрокат» a rental, «Гастробар» a bar.
+# fmt: off
+_COMPOUND_PREFIXES = (
+    "авто", "мото", "вело", "эко", "фито", "гастро", "арт", "спорт", "пив", "фитнес", "аква", "мини", "фото",
+    "аэро", "кино", "вино", "кофе", "бьюти", "нейл", "тату", "бизнес", "этно", "агро", "термо", "крио",
+    "хлеб", "мясо", "рыбо", "зоо", "турист", "медиа", "интернет", "кибер", "лофт",
+)
+# fmt: on
+
+
+def _split_compounds(index: PhraseIndex, words: Sequence[Word]) -> list[Word]:
+    """Read an unknown compound word by its last part, when its first part is a known prefix."""
+    result: list[Word] = []
+    for word in words:
+        if any(index.knows(candidate) for candidate in word):
+            result.append(word)
+            continue
+        raw = word[0]
+        heads = (lemmas(raw[len(prefix) :]) for prefix in _COMPOUND_PREFIXES
+                 if raw.startswith(prefix) and len(raw) - len(prefix) >= 3)  # fmt: skip
+        result.append(next((head for head in heads if any(index.knows(c) for c in head)), word))
+    return result
+
+
 def _kept_hits(index: PhraseIndex, words: Sequence[Word]) -> list[PhraseHit]:
     """Return the keyword hits that do not follow a locative preposition."""
+    words = _split_compounds(index, words)
     after_preposition = {n + 1 for n, word in enumerate(words) if word[0] in LOCATIVE_PREPOSITIONS}
     return [hit for hit in index.scan(words) if hit.start not in after_preposition]
 

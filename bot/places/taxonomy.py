@@ -107,6 +107,10 @@ class PhraseIndex:
             bucket.append((words, target, source))
             bucket.sort(key=lambda entry: -len(entry[0]))  # stable: longest first, then first added
 
+    def knows(self, lemma: str) -> bool:
+        """True when some phrase starts with this lemma."""
+        return lemma in self._by_first
+
     def extended(self, other: PhraseIndex) -> PhraseIndex:
         """Return a new index with this index's phrases, then the other's."""
         merged = PhraseIndex()
