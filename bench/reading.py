@@ -110,8 +110,10 @@ def child(key: str, path: Path, max_bytes: int) -> None:
     import openpyxl  # noqa: F401
     import python_calamine  # noqa: F401
 
-    if variant.ours:
-        pass
+    if variant.ours:  # the bot's modules, as a running bot has them (the lemma dictionaries still load inside)
+        import bot.places.mapping
+        import bot.places.plan
+        import bot.sheets  # noqa: F401
     before = current_rss_mb()
     started = time.perf_counter()
     try:

@@ -36,19 +36,23 @@ async def cli(cwd: Path, *args: str, extra_env: dict[str, str] | None = None) ->
 async def test_mapping_json_is_stable(tmp_path: Path) -> None:
     source = write_xlsx(
         tmp_path / "mos.xlsx",
-        [["Кафе", "ЦАО", "Тверская, 1", "+7 495 123-45-67", "ежедневно 10:00–22:00", "что-то"]],
-        ["Name", "AdmArea", "Address", "PublicPhone", "WorkingHours", "Фишка"],
+        [["Кафе", "ЦАО", "Тверская, 1", "+7 495 123-45-67", "ежедневно 10:00–22:00", "что-то", "01.03.2024"]],
+        ["Name", "AdmArea", "Address", "PublicPhone", "WorkingHours", "Фишка", "Дата открытия"],
         title="data.mos.ru",
     )
+    code, plain, _ = await cli(tmp_path, "mapping", str(source), "--offline")
+    assert code == 0
+    assert "Дата открытия → не импортируется (сохранится как доп. колонка) (это дата)" in plain
     code, out, _ = await cli(tmp_path, "mapping", str(source), "--json", "--offline")
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"sheet", "sheets", "header_row", "rows", "columns"}
     assert (data["sheet"], data["sheets"], data["header_row"], data["rows"]) == ("Места", ["Места"], 3, 1)
     columns = data["columns"]
-    assert set(columns[0]) == {"index", "header", "field", "confidence", "method"}
-    assert [c["field"] for c in columns] == ["name", "region", "address", "phone", "working_hours", None]
+    assert set(columns[0]) == {"index", "header", "field", "confidence", "method", "kind"}
+    assert [c["field"] for c in columns] == ["name", "region", "address", "phone", "working_hours", None, None]
     assert columns[5]["method"] == "none" and columns[0]["index"] == 0
+    assert (columns[6]["method"], columns[6]["kind"]) == ("not_ours", "date")  # the rule says why
 
 
 async def test_mapping_with_gigachat_records_usage(tmp_path: Path, gigachat: GigaChatEmulator) -> None:

@@ -806,3 +806,32 @@ def test_unknown_sheet_name_is_a_programming_error(tmp_path: Path) -> None:
 
     with open_workbook(path) as book, pytest.raises(KeyError):
         book.iter_rows("Нет такого")
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_counting_rows_without_converting_cells_agrees_with_reading_them(tmp_path: Path, kind: str) -> None:
+    rows: list[list[object]] = [
+        ["Реестр мест"], [], ["Название", "Адрес", "Рейтинг"],
+        ["Кафе", "ул. Ленина, 1", 4.5], ["   ", "", None], [None, None, 0], ["", "", False],
+        ["Музей", None, None], [" ", "\t", ""], ["Парк", "", 3],
+    ]  # fmt: skip
+    if kind == "xlsx":
+        path = build_simple_xlsx(tmp_path / "book.xlsx", rows)
+    else:
+        path = tmp_path / "book.csv"
+        lines = [";".join("" if v is None else str(v) for v in row) for row in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open_workbook(path) as book:
+        sheet = book.sheets[0].name
+        expected = [values for number, values in book.iter_rows(sheet) if number >= 4 and any(
+            v is not None and not (isinstance(v, str) and not v.strip()) for v in values)]  # fmt: skip
+        count, samples = book.count_and_sample(sheet, 4, 2)
+    assert count == len(expected)
+    assert samples == expected[:2]
+
+
+def test_counting_rows_keeps_the_row_limit(tmp_path: Path) -> None:
+    path = build_simple_xlsx(tmp_path / "long.xlsx", [["Название"], *[[f"Место {n}"] for n in range(60)]])
+    with open_workbook(path, max_rows=5) as book, pytest.raises(WorkbookError) as caught:
+        book.count_and_sample(book.sheets[0].name, 2, 10)
+    assert caught.value.code == "too_many_rows"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ from openpyxl import load_workbook
 
 from bot.cli.process import run_process
 from bot.core.config import Settings, load_settings
+from bot.places.job import ImportJob, JobOutcome, JobProgress
+from bot.services import open_services
 from bot.storage.db import Database
 from bot.storage.rows import PlaceRow
 from tests.conftest import make_key
@@ -276,3 +280,37 @@ async def test_only_telegram_jobs_are_resumed_by_the_bot(tmp_path: Path) -> None
         bot_job = await db.jobs.create_job(chat_id=7, status="running", sha256="x", **common)
         assert [j.id for j in await db.jobs.unfinished_jobs()] == [bot_job]
         assert cli_job != bot_job
+
+
+async def test_a_copy_of_a_row_committed_before_a_restart_is_still_a_duplicate(tmp_path: Path) -> None:
+    rows = [[f"Место {n}", "", "Москва"] for n in range(300)]
+    rows[280] = list(rows[0])  # a copy of the first data row, after the first step of 240 rows
+    source = write_xlsx(tmp_path / "long.xlsx", rows, ["Название", "Адрес", "Город"])
+    settings = settings_for(tmp_path)
+    async with open_services(settings, offline=True) as services:
+        upload = services.imports.upload_path(source.name)
+        shutil.copyfile(source, upload)
+        job_id, _ = await services.imports.receive(upload, file_name=source.name, user_id=0, chat_id=0)
+        plan = await services.imports.confirm(job_id, 0)
+        stop = asyncio.Event()
+
+        async def stop_after_first_step(_: JobProgress) -> None:
+            stop.set()
+
+        async def run(**options: Any) -> JobOutcome:
+            job = await services.db.jobs.get_job(job_id)
+            assert job is not None
+            return await ImportJob(
+                db=services.db, llm=None, taxonomy=services.taxonomy, settings=settings, job=job, plan=plan,
+                **options,
+            ).run()  # fmt: skip
+
+        first = await run(progress=stop_after_first_step, stop=stop)
+        assert first.status == "stopped"
+        second = await run()  # a new job object: what it knows of earlier rows comes from the database
+        assert second.status == "done"
+        results = {row: (status, reason) async for page in services.db.jobs.iter_job_results(job_id)
+                   for row, status, reason, _, _ in page}  # fmt: skip
+    assert len(results) == 300
+    assert results[282] == ("duplicate", "точная копия строки 2")
+    assert sum(status == "imported" for status, _ in results.values()) == 299

@@ -212,7 +212,8 @@ class Reading:
     field: str | None
     method: str
     concepts: tuple[str, ...] = ()
-    id_rank: int = 0  # for an id: 3 a portal's global id, 2 a place's own id, 1 a plain id
+    id_rank: int = 0  # for an id: 4 a review's own id, 3 a portal's global id, 2 a place's own id, 1 plain
+    kind: str | None = None  # for a column not ours: what the header says it is ("date", "count"…)
 
 
 def _key(word: str) -> str:
@@ -315,7 +316,7 @@ def read_header(header: str, prefix: str | None = None, *, reviews: bool = False
     found, method = concepts(words, prefix)
     for kind in ANYWHERE:
         if kind in found:
-            return Reading(None, "not_ours", tuple(found))
+            return Reading(None, "not_ours", tuple(found), kind=kind)
     latin = not _CYRILLIC_RE.search(header)
     if latin and "of" in words[1:]:
         found = _before_of(words, found, prefix)
@@ -332,7 +333,8 @@ def read_header(header: str, prefix: str | None = None, *, reviews: bool = False
     rest.remove(head)
     field, why = _decide(head, rest, reviews=reviews)
     if field is None:
-        return Reading(None, why or "not_ours", tuple(found))
+        said = head if head in NOT_OURS else next((c for c in rest if c in NOT_OURS), None)
+        return Reading(None, why or "not_ours", tuple(found), kind=said)
     if field == "id":
         return Reading("id", why or method, tuple(found), _id_rank(header, rest))
     return Reading(field, why or method, tuple(found))

@@ -101,6 +101,7 @@ class ColumnMapping:
     method: Method
     alternatives: list[str] = dc_field(default_factory=list)
     wanted: str | None = dc_field(default=None, repr=False)  # the field it lost to a more confident column
+    kind: str | None = dc_field(default=None, repr=False)  # kept as extra: what its header says it is
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON form of the `mapping` command."""
@@ -110,6 +111,7 @@ class ColumnMapping:
             "field": self.field,
             "confidence": round(self.confidence, 2),
             "method": self.method,
+            "kind": self.kind,
         }
 
 
@@ -367,6 +369,7 @@ def _map_header(
         head_unknown = reading is not None and reading.method == "none"
         if reading is not None and not head_unknown:
             column.field, column.method = reading.field, reading.method  # type: ignore[assignment]
+            column.kind = reading.kind
             column.confidence = WORDS_CONFIDENCE.get(reading.method, 0.9) if reading.field else 0.9
     if column.method == "none" and not _unnamed(header) and not head_unknown:
         for text in _candidates(header, alts):

@@ -105,7 +105,8 @@ class Plan:
         """Read back what `dump` wrote."""
         data = json.loads(raw)
         columns = [
-            ColumnMapping(c["index"], c["header"], c["field"], c["confidence"], c["method"]) for c in data["columns"]
+            ColumnMapping(c["index"], c["header"], c["field"], c["confidence"], c["method"], kind=c.get("kind"))
+            for c in data["columns"]
         ]
         return cls(
             data["file_name"], data["sheet"], data["sheets"], Layout(**data["layout"]), data["rows"], columns,
@@ -163,15 +164,8 @@ def _choose_sheet(workbook: Workbook, wanted: str | None) -> _SheetScan:
 
 
 def _count_and_sample(workbook: Workbook, sheet: str, data_start: int) -> tuple[int, list[list[Any]]]:
-    rows = 0
-    samples: list[list[Any]] = []
-    for number, values in workbook.iter_rows(sheet):
-        if number < data_start or not any(v not in (None, "") for v in values):
-            continue
-        rows += 1
-        if len(samples) < SAMPLE_ROWS:
-            samples.append(list(values))
-    return rows, samples
+    rows, samples = workbook.count_and_sample(sheet, data_start, SAMPLE_ROWS)
+    return rows, [list(values) for values in samples]
 
 
 def read_plan_inputs(

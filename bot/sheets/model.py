@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -73,6 +73,8 @@ class _Source(Protocol):
 
     def rows(self, sheet: SheetInfo) -> Generator[Row, None, None]: ...
 
+    def raw_rows(self, sheet: SheetInfo) -> Iterator[tuple[int, Sequence[object]]]: ...
+
     def merged_ranges(self, sheet: SheetInfo) -> list[tuple[int, int, int, int]]: ...
 
     def close(self) -> None: ...
@@ -114,6 +116,33 @@ class Workbook:
             return list(islice(rows, n))
         finally:
             rows.close()
+
+    def count_and_sample(self, sheet: str, start: int, keep: int) -> tuple[int, list[list[CellValue]]]:
+        """The data rows from row `start` on: how many, and the first `keep` of them.
+
+        Cheaper than `iter_rows`: counting looks at the raw cells without converting them. The row
+        limit holds as in `iter_rows`.
+        """
+        info = self._sheet(sheet)
+        counted = seen = 0
+        for number, raw in self._source.raw_rows(info):
+            if not _raw_has_data(raw):
+                continue
+            seen += 1
+            if seen > self._max_rows + HEADER_ALLOWANCE:
+                raise _too_many_rows(info.name, self._max_rows)
+            counted += number >= start
+        samples: list[list[CellValue]] = []
+        rows = self._source.rows(info)
+        try:
+            for number, values in rows:
+                if len(samples) >= keep:
+                    break
+                if number >= start and _has_data(values):
+                    samples.append(values)
+        finally:
+            rows.close()
+        return counted, samples
 
     def merged_ranges(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """Return (first_row, first_col, last_row, last_col) per merged range: rows from 1, columns from 0."""
@@ -196,6 +225,11 @@ def _format_duration(value: dt.timedelta) -> str:
 
 def _has_data(values: list[CellValue]) -> bool:
     return any(v is not None and not (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _raw_has_data(values: Sequence[object]) -> bool:
+    """`_has_data` on cells as the parser gave them: empty strings, blanks and None are not data."""
+    return any(v is not None and not (type(v) is str and (not v or v.isspace())) for v in values)
 
 
 # --- messages -----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Everything here is blocking; callers run it in a thread.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 
 import python_calamine
@@ -111,6 +111,11 @@ class _CalamineSource:
             if len(values) != width:
                 values = values[:width] + [None] * (width - len(values))
             yield number, values
+
+    def raw_rows(self, sheet: SheetInfo) -> Iterator[tuple[int, Sequence[object]]]:
+        if not sheet.rows:
+            return iter(())
+        return enumerate(self._guard(self._grid(sheet.name).iter_rows), start=1)
 
     def merged_ranges(self, sheet: SheetInfo) -> list[tuple[int, int, int, int]]:
         grid = self._grid(sheet.name)

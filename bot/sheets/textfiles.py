@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Generator, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 
@@ -134,6 +134,9 @@ class _CsvSource:
         for number, record in self._records():
             values: list[CellValue] = [field.replace("\r\n", "\n") or None for field in record]
             yield number, values + [None] * (sheet.columns - len(values))
+
+    def raw_rows(self, sheet: SheetInfo) -> Iterator[tuple[int, Sequence[object]]]:  # noqa: ARG002 (one sheet)
+        return self._records()
 
     def merged_ranges(self, sheet: SheetInfo) -> list[tuple[int, int, int, int]]:  # noqa: ARG002 (CSV has none)
         return []

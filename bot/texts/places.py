@@ -46,6 +46,16 @@ METHOD_LABELS: dict[str, str] = {
     "llm": "GigaChat",
     "none": "",
 }
+# What a column kept as it is holds, when its header says so.
+EXTRA_KINDS: dict[str, str] = {
+    "date": "это дата", "count": "это количество", "flag": "это признак «да/нет»",
+    "extension": "это добавочный номер", "code": "это код (ИНН, ОКПО…)", "postcode": "это почтовый индекс",
+    "currency": "это валюта", "photo": "это фото", "author": "это автор", "status": "это статус",
+    "company": "это компания или владелец", "card": "это ссылка на карточку или источник", "cuisine": "это кухня",
+    "source": "это источник", "fax": "это факс", "menu": "это меню", "language": "это язык",
+    "size": "это площадь или размер", "user": "это пользователь", "country": "это страна",
+    "review": "это отзывы", "translated": "это перевод", "weekday": "это день недели",
+}  # fmt: skip
 # Why a column was kept as it is, when a rule decided so.
 EXTRA_REASONS: dict[str, str] = {
     "not_ours": "заголовок говорит о другом: дата, количество, признак, код…",
@@ -114,7 +124,7 @@ def format_mapping(
     sheets: int,
     header_row: int,
     rows: int,
-    columns: Sequence[tuple[str, str | None, float, str]],
+    columns: Sequence[tuple[str, str | None, float, str, str | None]],
 ) -> str:
     """The mapping message: what was found, then one `колонка → поле (уверенность)` line per column."""
     other = MAPPING_OTHER_SHEETS.format(count=sheets) if sheets > 1 else ""
@@ -123,9 +133,9 @@ def format_mapping(
             file=escape(file), sheet=escape(sheet), other_sheets=other, header_row=header_row, rows=rows
         )
     ]
-    for n, (header, field, confidence, method) in enumerate(columns, start=1):
+    for n, (header, field, confidence, method, kind) in enumerate(columns, start=1):
         if field is None:
-            reason = EXTRA_REASONS.get(method)
+            reason = EXTRA_KINDS.get(kind) if kind else EXTRA_REASONS.get(method)
             target = f"<i>{MAPPING_EXTRA}</i>" + (f" ({reason})" if reason else "")
         elif method in ("exact", "alias", "memory"):
             target = f"<b>{FIELD_LABELS[field]}</b> ({METHOD_LABELS[method]})"
@@ -152,7 +162,8 @@ def format_mapping_plain(plan: dict[str, Any]) -> str:
         field = column["field"]
         target = FIELD_LABELS[field] if field else MAPPING_EXTRA
         how = METHOD_LABELS.get(column["method"], "")
-        reason = EXTRA_REASONS.get(column["method"])
+        kind = column.get("kind")
+        reason = EXTRA_KINDS.get(kind) if kind else EXTRA_REASONS.get(column["method"])
         suffix = f" ({how}, {column['confidence']:.0%})" if field else (f" ({reason})" if reason else "")
         lines.append(f"{column['index'] + 1:>3}. {column['header']} → {target}{suffix}")
     return "\n".join(lines)

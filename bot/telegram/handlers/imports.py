@@ -34,7 +34,7 @@ MESSAGE_BUDGET = 3800
 
 def mapping_text(plan: Plan, *, footer: str | None = None) -> str:
     """The mapping message for a plan, kept under Telegram's limit."""
-    rows = [(c.header, c.field, c.confidence, c.method) for c in plan.columns]
+    rows = [(c.header, c.field, c.confidence, c.method, c.kind) for c in plan.columns]
     text = texts.format_mapping(
         file=plan.file_name, sheet=plan.sheet, sheets=len(plan.sheets), header_row=plan.header_row,
         rows=plan.rows, columns=rows,
