@@ -348,7 +348,7 @@ def test_a_compound_word_is_read_by_its_last_part(name: str, expected: str) -> N
 @pytest.mark.parametrize(
     ("name", "expected"),
     [("Шиномонтаж", "services"), ("Братская могила", "sights/monument"), ("Звонница", "sights/religious"),
-     ("Информационный стенд", "sights/monument"), ("Хинкальная", "food/restaurant"),
+     ("Информационный стенд", "tours/tourist_info"), ("Хинкальная", "food/restaurant"),
      ("Турбаза Исеть", "stay/guest_house")],
 )  # fmt: skip
 def test_fuller_type_words(name: str, expected: str) -> None:
