@@ -18,7 +18,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.enums import ParseMode
 from aiogram.methods import GetMe, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, Message, Update, User
+from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
 
 BOT_USER = User(id=42, is_bot=True, first_name="Места", username="places_test_bot")
 TOKEN = "42:TEST-token-for-the-recording-session"
@@ -64,6 +64,15 @@ class RecordingSession(BaseSession):
     ) -> AsyncGenerator[bytes, None]:
         yield b""
 
+    def buttons_to(self, chat_id: int, since: int = 0) -> list[list[tuple[str, str]]]:
+        """The inline buttons (text, callback data) of each message sent or edited in a chat, in order."""
+        markups = []
+        for m in self.requests[since:]:
+            markup = getattr(m, "reply_markup", None)
+            if getattr(m, "chat_id", None) == chat_id and isinstance(markup, InlineKeyboardMarkup):
+                markups.append([(b.text, str(b.callback_data)) for row in markup.inline_keyboard for b in row])
+        return markups
+
     def texts_to(self, chat_id: int, since: int = 0) -> list[str]:
         """Texts of the messages sent (or edited) in one chat from request number `since` on, in order."""
         return [
@@ -93,3 +102,14 @@ def text_update(user_id: int, text: str, *, first_name: str = "Гость") -> U
         text=text,
     )
     return Update(update_id=next(_update_ids), message=message)
+
+
+def callback_update(user_id: int, data: str, *, message_text: str = "карточка") -> Update:
+    """A press of an inline button under a message the bot sent to a person."""
+    user = User(id=user_id, is_bot=False, first_name="Модератор")
+    message = Message(
+        message_id=next(_update_ids), date=dt.datetime.now(dt.UTC), chat=Chat(id=user_id, type="private"),
+        text=message_text,
+    )  # fmt: skip
+    query = CallbackQuery(id=str(next(_update_ids)), from_user=user, chat_instance="chat", message=message, data=data)
+    return Update(update_id=next(_update_ids), callback_query=query)

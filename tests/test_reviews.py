@@ -361,7 +361,7 @@ async def test_cli_text_and_txt_file_with_jsonl(
     assert [o["index"] for o in objects] == list(range(17))
     assert set(objects[0]) == {
         "index", "text", "sentiment", "score", "rating", "summary", "pros", "cons", "aspects", "verdict", "reasons",
-        "masked_text", "source",
+        "masked_text", "source", "stated_rating", "text_sentiment",
     }  # fmt: skip
     assert objects[0]["source"] == "llm" and objects[-1]["verdict"] == "reject"
     assert book.is_file()

@@ -305,7 +305,7 @@ def test_closed_lists_are_enums_in_every_schema() -> None:
     from bot.places.mapping import FIELDS
     from bot.places.plan import MAPPING_SPEC
     from bot.reviews.analysis import REVIEW_SPEC
-    from bot.reviews.moderation import ASPECTS, POLARITIES, REVIEW_REASONS, SENTIMENTS, VERDICTS
+    from bot.reviews.moderation import ASPECTS, MODEL_REASONS, POLARITIES, SENTIMENTS, VERDICTS
     from bot.reviews.summary import SUMMARY_SPEC
 
     spec = category_spec(tuple(TAXONOMY.all_keys()))
@@ -315,7 +315,7 @@ def test_closed_lists_are_enums_in_every_schema() -> None:
     assert column["field"]["enum"] == [*FIELDS, "none"]
     review = plain_schema(REVIEW_SPEC.answer_type)["properties"]["items"]["items"]["properties"]
     assert review["sentiment"]["enum"] == list(SENTIMENTS) and review["verdict"]["enum"] == list(VERDICTS)
-    assert review["reasons"]["items"]["enum"] == list(REVIEW_REASONS)  # enum kept inside array items
+    assert review["reasons"]["items"]["enum"] == list(MODEL_REASONS)  # enum kept inside array items
     aspect = review["aspects"]["items"]["properties"]
     assert aspect["name"]["enum"] == list(ASPECTS) and aspect["polarity"]["enum"] == list(POLARITIES)
     for each in (spec, DESCRIPTION_SPEC, MAPPING_SPEC, REVIEW_SPEC, SUMMARY_SPEC):

@@ -26,18 +26,21 @@ from bot import texts
 from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected
 from bot.gigachat.client import CallContext, GigaChatClient
 from bot.gigachat.functions import FunctionSpec
+from bot.reviews.learning import Precedent, Precedents, find_precedents
 from bot.reviews.moderation import (
     ASPECTS,
+    MODEL_REASONS,
     POLARITIES,
-    REVIEW_REASONS,
     SENTIMENTS,
     VERDICTS,
     RuleAnalysis,
     analyse_review,
+    mask_for_card,
     mask_personal_data,
     ordered_reasons,
     rating_contradicts,
     verdict_for,
+    with_stated,
 )
 from bot.reviews.sentiment import LITTLE_DATA, MAX_EVIDENCE, MAX_POINTS, MAX_SUMMARY, MIN_WORDS_FOR_SUMMARY, AspectHit
 from bot.storage.db import Database
@@ -87,6 +90,8 @@ class ReviewAnalysis:
     source: str  # "llm" | "rules"
     stated_rating: int | None = None
     note: str | None = None
+    text_sentiment: str | None = None  # the text's own sentiment (equal to `sentiment` without a stated rating)
+    similar_to: int | None = None  # the rejected review this one resembles («похоже на отклонённый отзыв №N»)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSONL object (field names are a contract with other tools)."""
@@ -104,11 +109,13 @@ class ReviewAnalysis:
             "reasons": list(self.reasons),
             "masked_text": self.masked_text,
             "source": self.source,
+            "stated_rating": self.stated_rating,
+            "text_sentiment": self.text_sentiment or self.sentiment,
         }
 
     def dump(self) -> str:
-        """JSON for the `analysis` column (the stable fields plus the stated rating and the note)."""
-        data = {**self.to_json(), "stated_rating": self.stated_rating, "note": self.note}
+        """JSON for the `analysis` column (the stable fields plus the note)."""
+        data = {**self.to_json(), "note": self.note, "similar_to": self.similar_to}
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
@@ -122,6 +129,7 @@ class ReviewAnalysis:
             pros=list(data.get("pros", [])), cons=list(data.get("cons", [])), aspects=aspects,
             verdict=data["verdict"], reasons=list(data.get("reasons", [])), masked_text=data["masked_text"],
             source=data["source"], stated_rating=data.get("stated_rating"), note=data.get("note"),
+            text_sentiment=data.get("text_sentiment"), similar_to=data.get("similar_to"),
         )  # fmt: skip
 
 
@@ -145,7 +153,7 @@ class _ReviewItem(BaseModel):
     aspects: list[_AspectItem] = Field(description="только упомянутые аспекты")
     verdict: str = Field(description="решение модерации", json_schema_extra={"enum": list(VERDICTS)})
     reasons: list[str] = Field(
-        description="причины решения", json_schema_extra={"items": {"type": "string", "enum": list(REVIEW_REASONS)}}
+        description="причины решения", json_schema_extra={"items": {"type": "string", "enum": list(MODEL_REASONS)}}
     )
     personal_data: list[str] = Field(description="дословные фрагменты с личными данными частных лиц")
 
@@ -251,7 +259,7 @@ def clean_item(item: dict[str, Any], text: str, others: Sequence[str] = ()) -> d
     summary = _cut(summary, MAX_SUMMARY) if summary.strip() else ""
     if len(re.findall(r"\w+", text)) < MIN_WORDS_FOR_SUMMARY:
         summary = LITTLE_DATA
-    reasons = [r for r in (_closed(r, REVIEW_REASONS) for r in _strings(item.get("reasons"))) if r]
+    reasons = [r for r in (_closed(r, MODEL_REASONS) for r in _strings(item.get("reasons"))) if r]
     return {
         "sentiment": sentiment,
         "score": _score(sentiment, round(rating)),
@@ -274,14 +282,23 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
+def _masked(analysis: ReviewAnalysis, extra: Sequence[str] = ()) -> ReviewAnalysis:
+    """Every field of a card with personal data and obscenity masked (the original text stays for moderators)."""
+    analysis.summary = mask_for_card(analysis.summary, extra)
+    analysis.pros = [mask_for_card(p, extra) for p in analysis.pros]
+    analysis.cons = [mask_for_card(c, extra) for c in analysis.cons]
+    analysis.aspects = {k: AspectHit(v.polarity, mask_for_card(v.evidence, extra)) for k, v in analysis.aspects.items()}
+    return analysis
+
+
 def from_rules(index: int, text: str, rules: RuleAnalysis, note: str | None) -> ReviewAnalysis:
     """The answer the rules alone give."""
-    return ReviewAnalysis(
+    return _masked(ReviewAnalysis(
         index=index, text=text, sentiment=rules.sentiment, score=rules.score, rating=rules.rating,
         summary=rules.summary, pros=rules.pros, cons=rules.cons, aspects=rules.aspects, verdict=rules.verdict,
         reasons=rules.reasons, masked_text=rules.masked_text, source="rules", stated_rating=rules.stated_rating,
-        note=note,
-    )  # fmt: skip
+        note=note, text_sentiment=rules.text_sentiment,
+    ))  # fmt: skip
 
 
 def merge(index: int, text: str, answer: dict[str, Any], rules: RuleAnalysis) -> ReviewAnalysis:
@@ -300,12 +317,14 @@ def merge(index: int, text: str, answer: dict[str, Any], rules: RuleAnalysis) ->
     if rules.never_approve and verdict == "approve":
         verdict = "reject"
     aspects = {k: AspectHit(v["polarity"], v["evidence"]) for k, v in answer["aspects"].items()}
-    return ReviewAnalysis(
-        index=index, text=text, sentiment=answer["sentiment"], score=answer["score"], rating=answer["rating"],
+    sentiment, score, rating = with_stated(answer["sentiment"], answer["score"], answer["rating"], rules.stated_rating)
+    analysis = ReviewAnalysis(
+        index=index, text=text, sentiment=sentiment, score=score, rating=rating,
         summary=answer["summary"] or rules.summary, pros=answer["pros"], cons=answer["cons"], aspects=aspects,
         verdict=verdict, reasons=ordered, masked_text=mask_personal_data(text, answer["personal_data"]),
-        source="llm", stated_rating=rules.stated_rating,
+        source="llm", stated_rating=rules.stated_rating, text_sentiment=answer["sentiment"],
     )  # fmt: skip
+    return _masked(analysis, answer["personal_data"])
 
 
 def _flag_duplicates(inputs: Sequence[ReviewInput], rules: list[RuleAnalysis]) -> None:
@@ -325,6 +344,29 @@ class _Run:
     rules: list[RuleAnalysis]
     results: dict[int, ReviewAnalysis] = field(default_factory=dict)
     notes: dict[int, str] = field(default_factory=dict)
+    precedents: Precedents = field(default_factory=Precedents)
+
+
+def _hold_like_rejected(analysis: ReviewAnalysis, rejected_id: int) -> None:
+    """A review like one a moderator rejected is never approved on its own: a person looks first."""
+    analysis.reasons = ordered_reasons([*analysis.reasons, "like_rejected"])
+    analysis.similar_to = rejected_id
+    analysis.verdict = max(analysis.verdict, "needs_review", key=SEVERITY.__getitem__)
+
+
+def _with_examples(task: BatchTask[dict[str, Any]], examples: Sequence[Precedent]) -> BatchTask[dict[str, Any]]:
+    """The task with the closest past decisions of the moderators as examples for GigaChat."""
+    shown = [
+        texts.REVIEWS_EXAMPLE.format(
+            text=_cut(p.text, 200),
+            decision=", ".join([texts.REVIEWS_EXAMPLE_DECISIONS[p.status], *p.reasons[:2]]),
+        )
+        for p in examples
+        if p.status in texts.REVIEWS_EXAMPLE_DECISIONS
+    ]
+    if not shown:
+        return task
+    return replace(task, instruction=task.instruction + "\n" + texts.REVIEWS_EXAMPLES.format(examples="\n".join(shown)))
 
 
 def _check_review(
@@ -364,7 +406,8 @@ class ReviewAnalyser:
         # Pure CPU work (about a millisecond a review): off the loop, so a big file never stalls the bot.
         rules = await asyncio.to_thread(lambda: [analyse_review(r.text, stated=r.stated_rating) for r in inputs])
         _flag_duplicates(inputs, rules)
-        run = _Run(inputs, rules)
+        precedents = await find_precedents(self.db, [r.text for r in inputs])
+        run = _Run(inputs, rules, precedents=precedents)
         pending: list[int] = []
         for n, rule in enumerate(rules):
             if rule.clear_cut:
@@ -378,6 +421,8 @@ class ReviewAnalyser:
             if n not in run.results:
                 note = run.notes.get(n) or self._fallback_note()
                 run.results[n] = from_rules(n, inputs[n].text, rules[n], note)
+            if n in precedents.like_rejected:
+                _hold_like_rejected(run.results[n], precedents.like_rejected[n])
         if progress is not None:
             await progress(len(inputs))
         return [run.results[n] for n in range(len(inputs))]
@@ -422,9 +467,8 @@ class ReviewAnalyser:
             if progress is not None:
                 await progress(done_before + done)
 
-        asker: BatchAsker[int, dict[str, Any]] = BatchAsker(
-            self.gate, self.task, self.context, split_budget=SPLIT_BUDGET
-        )
+        task = _with_examples(self.task, run.precedents.examples)
+        asker: BatchAsker[int, dict[str, Any]] = BatchAsker(self.gate, task, self.context, split_budget=SPLIT_BUDGET)
         outcome: BatchOutcome[int, dict[str, Any]] = await asker.run(inputs, REVIEW_CHUNK, progress=report)
         fresh: dict[str, str] = {}
         for n, checked in outcome.results.items():

@@ -171,7 +171,7 @@ def analysis_cells(analysis: ReviewAnalysis) -> list[CellValue]:
         "\n".join(analysis.cons),
         _aspects_cell(analysis),
         texts.VERDICT_SHORT[analysis.verdict],
-        ", ".join(texts.REASON_LABELS[r] for r in analysis.reasons),
+        ", ".join(texts.reason_label(r, analysis.similar_to) for r in analysis.reasons),
         analysis.masked_text,
         texts.SOURCE_LABELS[analysis.source],
     ]

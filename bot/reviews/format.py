@@ -18,11 +18,15 @@ def plain(text: str) -> str:
 def analysis_lines(analysis: ReviewAnalysis) -> list[str]:
     """Sentiment, summary, pros and cons, aspects, verdict and reasons of one review (HTML)."""
     e = html.escape
-    tone = texts.REVIEW_CARD_SENTIMENT.format(
-        sentiment=texts.SENTIMENT_LABELS[analysis.sentiment], score=analysis.score, rating=analysis.rating
-    )
-    if analysis.stated_rating is not None:
-        tone += texts.REVIEW_CARD_STATED.format(stated=analysis.stated_rating)
+    if analysis.stated_rating is not None:  # the author's own rating decides; the text's reading stays beside it
+        tone = texts.REVIEW_CARD_WITH_STATED.format(
+            sentiment=texts.SENTIMENT_LABELS[analysis.sentiment], stated=analysis.stated_rating,
+            text_sentiment=texts.SENTIMENT_LABELS[analysis.text_sentiment or analysis.sentiment], score=analysis.score,
+        )  # fmt: skip
+    else:
+        tone = texts.REVIEW_CARD_SENTIMENT.format(
+            sentiment=texts.SENTIMENT_LABELS[analysis.sentiment], score=analysis.score, rating=analysis.rating
+        )
     lines = [tone, texts.REVIEW_CARD_SUMMARY.format(summary=e(analysis.summary))]
     for title, points in ((texts.REVIEW_CARD_PROS, analysis.pros), (texts.REVIEW_CARD_CONS, analysis.cons)):
         if points:
@@ -36,7 +40,7 @@ def analysis_lines(analysis: ReviewAnalysis) -> list[str]:
     verdict = texts.REVIEW_CARD_VERDICT.format(verdict=texts.VERDICT_LABELS[analysis.verdict])
     if analysis.reasons:
         verdict += "\n" + texts.REVIEW_CARD_REASONS.format(
-            reasons=", ".join(texts.REASON_LABELS[r] for r in analysis.reasons)
+            reasons=", ".join(texts.reason_label(r, analysis.similar_to) for r in analysis.reasons)
         )
     lines.append(verdict)
     if analysis.masked_text != analysis.text:

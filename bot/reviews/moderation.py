@@ -33,10 +33,12 @@ from bot.reviews.sentiment import (
 
 SENTIMENTS = ("positive", "neutral", "negative", "mixed")
 VERDICTS = ("approve", "needs_review", "reject")
-REVIEW_REASONS = (
+MODEL_REASONS = (
     "profanity", "insult_threat", "hate", "spam_ads", "personal_data", "off_topic", "suspected_fake",
     "rating_mismatch", "illegal",
 )  # fmt: skip
+# The bot's own reasons, never asked of GigaChat: «похоже на отклонённый отзыв №N».
+REVIEW_REASONS = (*MODEL_REASONS, "like_rejected")
 ASPECTS = (
     "food", "drinks", "service", "price", "atmosphere", "cleanliness", "location", "wait_time", "rooms",
     "staff", "exhibits",
@@ -176,6 +178,7 @@ class RuleAnalysis:
     masked_text: str
     findings: list[Finding] = field(default_factory=list)
     stated_rating: int | None = None
+    text_sentiment: str | None = None  # what the text alone says, when a stated rating decided `sentiment`
 
     @property
     def clear_cut(self) -> bool:
@@ -275,6 +278,35 @@ def mask_personal_data(text: str, extra: Sequence[str] = ()) -> str:
     return masked
 
 
+_PROMO_CODE_RE = re.compile(
+    r"(?:промо[\s\-]?код\w*|по коду|купон\w*|promo\s?code)\s*[:\-—«\"]?\s*([A-Za-z0-9_\-]{3,})", re.I
+)
+
+
+def review_marks(text: str) -> list[str]:
+    """What identifies an advertiser across reviews: phones, e-mails, links, handles and promo codes."""
+    marks = {"phone:" + re.sub(r"\D", "", p)[-10:] for p in _phones(text)}
+    marks |= {"email:" + re.sub(r"\s+", "", e.lower()) for e in EMAIL_RE.findall(text)}
+    for found in LINK_RE.finditer(text):
+        link = re.sub(r"^(?:https?://)?(?:www\.)?", "", found.group(0).lower()).rstrip("/.,!?)")
+        marks.add("link:" + link)
+    marks |= {"handle:" + h.lower() for h in HANDLE_RE.findall(text)}
+    marks |= {"promo:" + code.upper() for code in _PROMO_CODE_RE.findall(text)}
+    return sorted(marks)
+
+
+def _phones(text: str) -> list[str]:
+    return [m.group(0) for m in PHONE_RE.finditer(text)]
+
+
+def mask_for_card(text: str, extra: Sequence[str] = ()) -> str:
+    """A piece of a card (summary, a pro or con, a quote): personal data and obscenity never shown."""
+    masked = mask_personal_data(text, extra)
+    for fragment in sorted(obscene_words(masked), key=len, reverse=True):
+        masked = re.sub(re.escape(fragment), fragment[:1] + "***", masked, flags=re.IGNORECASE)
+    return masked
+
+
 def stated_rating(text: str) -> int | None:
     """The rating the author states in the text: «5 звёзд», «оценка 1/5», «ставлю двойку», «★★★»."""
     for found in STATED_RATING_RE.finditer(text):
@@ -310,19 +342,32 @@ def rating_contradicts(stated: int | None, score: float, sentiment: str) -> bool
     return (stated >= 4 and score <= -0.3) or (stated <= 2 and score >= 0.3)
 
 
+def sentiment_of_rating(stated: int) -> str:
+    """The sentiment an author's own rating says: 4–5 positive, 3 neutral, 1–2 negative."""
+    return "positive" if stated >= 4 else "negative" if stated <= 2 else "neutral"
+
+
+def with_stated(sentiment: str, score: float, rating: int, stated: int | None) -> tuple[str, float, int]:
+    """The author's own rating decides the sentiment and the rating; the text's score stays as it is."""
+    if stated is None:
+        return sentiment, score, rating
+    return sentiment_of_rating(stated), score, stated
+
+
 def analyse_review(text: str, *, stated: int | None = None) -> RuleAnalysis:
     """Everything the rules can tell about one review, with a verdict (for use without GigaChat too)."""
     findings = find_problems(text)
-    sentiment, score, rating = sentiment_of(text)
+    text_sentiment, score, text_rating = sentiment_of(text)
     aspects = aspects_of(text)
     stated = stated if stated is not None else stated_rating(text)
     reasons = [f.reason for f in findings]
-    if rating_contradicts(stated, score, sentiment):
+    if rating_contradicts(stated, score, text_sentiment):
         reasons.append("rating_mismatch")
     reasons = ordered_reasons(reasons)
+    sentiment, score, rating = with_stated(text_sentiment, score, text_rating, stated)
     return RuleAnalysis(
-        sentiment=sentiment, score=score, rating=rating, summary=rule_summary(text, sentiment, aspects),
+        sentiment=sentiment, score=score, rating=rating, summary=rule_summary(text, text_sentiment, aspects),
         pros=_points(text, "positive"), cons=_points(text, "negative"), aspects=aspects,
         verdict=verdict_for(reasons, findings), reasons=reasons, masked_text=mask_personal_data(text),
-        findings=findings, stated_rating=stated,
+        findings=findings, stated_rating=stated, text_sentiment=text_sentiment,
     )  # fmt: skip

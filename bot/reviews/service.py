@@ -17,6 +17,7 @@ from bot.core.files import file_sha256
 from bot.gigachat.client import CallContext, GigaChatClient
 from bot.reviews.analysis import ReviewAnalyser, ReviewAnalysis, ReviewInput, text_hash
 from bot.reviews.files import ReviewTable, read_reviews, write_reviews_book
+from bot.reviews.moderation import review_marks
 from bot.reviews.summary import PlaceSummariser, PlaceSummary
 from bot.storage.db import Database, now_iso
 from bot.storage.rows import PlaceRow, QueuedReview, ReviewRow
@@ -73,7 +74,7 @@ def _record(
         "author": review.author, "review_date": review.date, "stated_rating": analysis.stated_rating,
         "analysis": analysis.dump(), "sentiment": analysis.sentiment, "rating": analysis.rating,
         "verdict": analysis.verdict, "reasons": json.dumps(analysis.reasons), "source": analysis.source,
-        "source_job": job_id, "created_by": user_id,
+        "source_job": job_id, "created_by": user_id, "marks": review_marks(review.text),
     }  # fmt: skip
 
 
@@ -111,6 +112,12 @@ class ReviewService:
         """Publish or reject a review; the moderator and the time are stored."""
         status = "approved" if approve else "rejected"
         if not await self.db.reviews.decide_review(review_id, status, moderator_id):
+            return None
+        return await self.get(review_id)
+
+    async def reopen(self, review_id: int, *, moderator_id: int) -> StoredReview | None:
+        """Take a decision back: the review waits for a decision again (the history keeps both)."""
+        if not await self.db.reviews.decide_review(review_id, "pending", moderator_id):
             return None
         return await self.get(review_id)
 

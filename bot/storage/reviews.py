@@ -34,6 +34,11 @@ class ReviewRepository(Repository):
                 )
                 assert cursor.lastrowid is not None
                 ids.append(cursor.lastrowid)
+                marks = sorted(set(review.get("marks") or ()))
+                await self._conn.executemany(
+                    "INSERT OR IGNORE INTO review_marks (mark, review_id) VALUES (?, ?)",
+                    [(mark, cursor.lastrowid) for mark in marks],
+                )
             if job_id is not None:
                 await self._conn.execute(
                     "UPDATE jobs SET processed = ?, updated_at = ? WHERE id = ?", (processed, stamp, job_id)
@@ -59,13 +64,68 @@ class ReviewRepository(Repository):
 
     @writes
     async def decide_review(self, review_id: int, status: str, moderator_id: int) -> bool:
-        """Record a moderator's decision (approved or rejected); False when there is no such review."""
-        cursor = await self._conn.execute(
-            "UPDATE reviews SET status = ?, moderator_id = ?, decided_at = ? WHERE id = ?",
-            (status, moderator_id, now_iso(), review_id),
-        )
-        await self._conn.commit()
+        """Record a moderator's decision (approved, rejected, or pending again); False when there is no such review.
+
+        Every decision is also kept in `review_decisions` with the verdict and reasons the bot had
+        given: the labelled examples the bot learns from.
+        """
+        stamp = now_iso()
+        decided = (moderator_id, stamp) if status != "pending" else (None, None)
+        await self._conn.execute("BEGIN")
+        try:
+            cursor = await self._conn.execute(
+                "UPDATE reviews SET status = ?, moderator_id = ?, decided_at = ? WHERE id = ?",
+                (status, *decided, review_id),
+            )
+            if cursor.rowcount == 1:
+                await self._conn.execute(
+                    """
+                    INSERT INTO review_decisions (review_id, status, verdict, reasons, moderator_id, created_at)
+                    SELECT id, ?, verdict, reasons, ?, ? FROM reviews WHERE id = ?
+                    """,
+                    (status, moderator_id, stamp, review_id),
+                )
+            await self._conn.commit()
+        except BaseException:
+            await self._conn.rollback()
+            raise
         return cursor.rowcount == 1
+
+    async def decisions(self, review_id: int) -> list[tuple[str, int, str]]:
+        """Every decision on a review, oldest first: (status, moderator, when)."""
+        async with self._conn.execute(
+            "SELECT status, moderator_id, created_at FROM review_decisions WHERE review_id = ? ORDER BY id",
+            (review_id,),
+        ) as cursor:
+            return [(str(r[0]), int(r[1]), str(r[2])) for r in await cursor.fetchall()]
+
+    async def rejected_with_marks(self, marks: list[str]) -> dict[str, int]:
+        """For each mark (a phone, a link, a promo code, a handle), the latest rejected review that has it."""
+        if not marks:
+            return {}
+        found: dict[str, int] = {}
+        for start in range(0, len(marks), 500):
+            chunk = marks[start : start + 500]
+            async with self._conn.execute(
+                f"""
+                SELECT m.mark, max(r.id) FROM review_marks m JOIN reviews r ON r.id = m.review_id
+                WHERE r.status = 'rejected' AND m.mark IN ({", ".join("?" for _ in chunk)}) GROUP BY m.mark
+                """,
+                chunk,
+            ) as cursor:
+                found.update({str(r[0]): int(r[1]) for r in await cursor.fetchall()})
+        return found
+
+    async def recent_decided(self, limit: int) -> list[tuple[int, str, str, str]]:
+        """The latest decided reviews: (id, text, status, reasons JSON), newest first."""
+        async with self._conn.execute(
+            """
+            SELECT id, text, status, reasons FROM reviews WHERE status != 'pending'
+            ORDER BY decided_at DESC, id DESC LIMIT ?
+            """,
+            (limit,),
+        ) as cursor:
+            return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in await cursor.fetchall()]
 
     @writes
     async def bind_review(self, review_id: int, place_id: int) -> bool:

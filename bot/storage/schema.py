@@ -165,6 +165,24 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE llm_usage ADD COLUMN precached_tokens INTEGER NOT NULL DEFAULT 0;
     """,
+    """
+    CREATE TABLE review_decisions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        review_id INTEGER NOT NULL REFERENCES reviews (id) ON DELETE CASCADE,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+        verdict TEXT NOT NULL,
+        reasons TEXT NOT NULL DEFAULT '[]',
+        moderator_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX review_decisions_review ON review_decisions (review_id);
+    CREATE TABLE review_marks (
+        mark TEXT NOT NULL,
+        review_id INTEGER NOT NULL REFERENCES reviews (id) ON DELETE CASCADE,
+        PRIMARY KEY (mark, review_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX reviews_decided ON reviews (status, decided_at);
+    """,
 )
 
 PLACE_COLUMNS = (

@@ -53,13 +53,16 @@ class BindPlace(StatesGroup):
     query = State()
 
 
-def review_keyboard(review_id: int) -> InlineKeyboardMarkup:
-    """«✅ Опубликовать», «❌ Отклонить», «📍 Привязать к месту»."""
+def review_keyboard(review_id: int, status: str = "pending") -> InlineKeyboardMarkup:
+    """Waiting: «✅ Опубликовать», «❌ Отклонить»; decided: «↩️ Вернуть на проверку»; always «📍 Привязать к месту»."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=texts.BTN_PUBLISH, callback_data=ReviewCallback(action="ok", review=review_id))
-    builder.button(text=texts.BTN_REJECT, callback_data=ReviewCallback(action="no", review=review_id))
+    if status == "pending":
+        builder.button(text=texts.BTN_PUBLISH, callback_data=ReviewCallback(action="ok", review=review_id))
+        builder.button(text=texts.BTN_REJECT, callback_data=ReviewCallback(action="no", review=review_id))
+    else:
+        builder.button(text=texts.BTN_REOPEN, callback_data=ReviewCallback(action="undo", review=review_id))
     builder.button(text=texts.BTN_BIND, callback_data=ReviewCallback(action="bind", review=review_id))
-    builder.adjust(2, 1)
+    builder.adjust(2 if status == "pending" else 1, 1)
     return builder.as_markup()
 
 
@@ -82,7 +85,8 @@ def card_text(review: StoredReview) -> str:
 
 
 async def _send_card(bot: Bot, chat_id: int, review: StoredReview) -> None:
-    await send_long(bot, chat_id, card_text(review), reply_markup=review_keyboard(review.id), file_name="review.txt")
+    keyboard = review_keyboard(review.id, review.status)
+    await send_long(bot, chat_id, card_text(review), reply_markup=keyboard, file_name="review.txt")
 
 
 async def _analyse(bot: Bot, chat_id: int, text: str, person: Person, reviews: ReviewService) -> None:
@@ -117,9 +121,31 @@ async def _edit_card(query: CallbackQuery, review: StoredReview) -> None:
     if not isinstance(query.message, Message):
         return
     try:
-        await query.message.edit_text(card_text(review), reply_markup=review_keyboard(review.id))
+        await query.message.edit_text(card_text(review), reply_markup=review_keyboard(review.id, review.status))
     except TelegramBadRequest as error:  # "message is not modified", or a card too long to edit
         log.info("review card edit failed: %s", error.message)
+
+
+async def _decide(query: CallbackQuery, action: str, review_id: int, person: Person, reviews: ReviewService) -> None:
+    """Publish, reject or reopen; a button of a card already decided (an old copy) only refreshes it."""
+    current = await reviews.get(review_id)
+    if current is None:
+        await query.answer(texts.REVIEW_GONE, show_alert=True)
+        return
+    if (action == "undo") == (current.status == "pending"):
+        await query.answer(texts.REVIEW_ALREADY.format(id=review_id, status=texts.REVIEW_STATUS[current.status]))
+        await _edit_card(query, current)
+        return
+    if action == "undo":
+        review = await reviews.reopen(review_id, moderator_id=person.telegram_id)
+    else:
+        review = await reviews.decide(review_id, approve=action == "ok", moderator_id=person.telegram_id)
+    if review is None:
+        await query.answer(texts.REVIEW_GONE, show_alert=True)
+        return
+    done = {"ok": texts.REVIEW_PUBLISHED, "no": texts.REVIEW_REJECTED, "undo": texts.REVIEW_REOPENED}[action]
+    await query.answer(done.format(id=review_id))
+    await _edit_card(query, review)
 
 
 async def on_review_button(
@@ -129,13 +155,8 @@ async def on_review_button(
     """✅ publish, ❌ reject, 📍 bind (then a place), or open a card from /queue."""
     action, review_id = callback_data.action, callback_data.review
     chat_id = query.message.chat.id if query.message else person.telegram_id
-    if action in ("ok", "no"):
-        review = await reviews.decide(review_id, approve=action == "ok", moderator_id=person.telegram_id)
-        if review is None:
-            await query.answer(texts.REVIEW_GONE, show_alert=True)
-            return
-        await query.answer((texts.REVIEW_PUBLISHED if action == "ok" else texts.REVIEW_REJECTED).format(id=review_id))
-        await _edit_card(query, review)
+    if action in ("ok", "no", "undo"):
+        await _decide(query, action, review_id, person, reviews)
     elif action == "bind":
         await query.answer()
         await state.set_state(BindPlace.query)
