@@ -163,3 +163,34 @@ def test_very_short_text_says_little_data_and_is_approved() -> None:
     assert result.summary == LITTLE_DATA
     assert result.verdict == "approve"
     assert len(analyse_review("Очень уютное кафе, всё понравилось, приду ещё").summary) <= 250
+
+
+def test_the_authors_rating_decides_and_the_text_sentiment_stays_beside_it() -> None:
+    text = "Ужасно: грязно, официант хамил, суп холодный."
+    alone = analyse_review(text)
+    rated = analyse_review(text, stated=5)
+    assert alone.sentiment == "negative" and alone.stated_rating is None
+    assert (rated.sentiment, rated.rating, rated.text_sentiment) == ("positive", 5, "negative")
+    assert "rating_mismatch" in rated.reasons and "rating_mismatch" not in alone.reasons
+    assert analyse_review("Нормально, на троечку.", stated=3).sentiment == "neutral"
+
+
+def test_a_review_sites_template_is_read_by_its_verdict() -> None:
+    text = (
+        "Достоинства: вкусный кофе, красивый интерьер, удобное расположение, быстрая подача. "
+        "Недостатки: шумно. Комментарий: ужасно, больше не придём."
+    )
+    assert analyse_review(text).sentiment == "negative"
+
+
+def test_what_follows_but_weighs_more() -> None:
+    assert analyse_review("Интерьер красивый, но еда ужасная и холодная").sentiment == "negative"
+
+
+def test_cards_never_show_a_phone_or_obscenity_in_any_field() -> None:
+    from bot.reviews.analysis import from_rules
+
+    text = "Еда отличная, но администратор бл*дь грубый, звоните ему 8 916 555-12-34."
+    card = from_rules(0, text, analyse_review(text), None)
+    shown = " ".join([card.summary, *card.pros, *card.cons, *(hit.evidence for hit in card.aspects.values())])
+    assert "555-12-34" not in shown and "бл*дь" not in shown

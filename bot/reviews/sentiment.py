@@ -105,7 +105,8 @@ def _polarity_counts(text: str) -> tuple[int, int]:
             joined = joined.replace(phrase, " ")
     words = joined.split()
     for n, word in enumerate(words):
-        flipped = n > 0 and words[n - 1] in _NEGATIONS
+        before = [w for w in words[max(0, n - 3) : n] if w not in _NEGATION_SKIP][-1:]
+        flipped = bool(before) and before[0] in _NEGATIONS
         if _NEGATIVE_WORD_RE.match(word) and not word.startswith("нрав"):
             positive, negative = (positive + 1, negative) if flipped else (positive, negative + 1)
         elif _POSITIVE_WORD_RE.match(word):
@@ -113,9 +114,45 @@ def _polarity_counts(text: str) -> tuple[int, int]:
     return positive, negative
 
 
+_TEMPLATE_RE = re.compile(
+    r"(?P<label>достоинства|плюсы|недостатки|минусы|комментарий|отзыв|итог|общее впечатление)\s*:", re.I
+)
+_VERDICT_LABELS = frozenset({"комментарий", "отзыв", "итог", "общее впечатление"})
+_CONTRAST_RE = re.compile(r"(?:^|[\s,;])(?:но|однако|зато|правда)\s", re.I)
+_NEGATION_SKIP = frozenset({"очень", "слишком", "особо", "особенно", "совсем", "так", "сильно", "то", "всегда"})
+CONTRAST_WEIGHT = 2.0  # what follows «но», «однако», «зато» usually decides
+
+
+def _weighted_counts(text: str) -> tuple[float, float]:
+    """(positive, negative) weights of a text: a review site's template by its verdict, contrast weighted."""
+    parts = list(_TEMPLATE_RE.finditer(text))
+    if len(parts) >= 2:
+        sections = [
+            (found.group("label").lower(), text[found.end() : parts[n + 1].start() if n + 1 < len(parts) else None])
+            for n, found in enumerate(parts)
+        ]
+        verdicts = [body for label, body in sections if label in _VERDICT_LABELS]
+        verdict = _contrasted(" ".join(verdicts)) if verdicts else (0.0, 0.0)
+        if sum(verdict):
+            return verdict  # the comment decides, not the length of the lists
+        listed = [_contrasted(body) for label, body in sections if label not in _VERDICT_LABELS]
+        return sum(p for p, _ in listed), sum(n for _, n in listed)
+    return _contrasted(text)
+
+
+def _contrasted(text: str) -> tuple[float, float]:
+    pieces = _CONTRAST_RE.split(text)
+    positive = negative = 0.0
+    for n, piece in enumerate(pieces):
+        p, q = _polarity_counts(piece)
+        weight = CONTRAST_WEIGHT if n > 0 and n == len(pieces) - 1 else 1.0
+        positive, negative = positive + weight * p, negative + weight * q
+    return positive, negative
+
+
 def sentiment_of(text: str) -> tuple[str, float, int]:
     """(sentiment, score from −1 to 1, rating estimate 1–5) from the lexicon."""
-    positive, negative = _polarity_counts(text)
+    positive, negative = _weighted_counts(text)
     total = positive + negative
     if total == 0:
         return "neutral", 0.0, 3
