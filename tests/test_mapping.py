@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.places.layout import detect_layout, header_signature
 from bot.places.mapping import (
     ColumnMapping,
     apply_llm_answer,
-    detect_layout,
-    header_signature,
     map_by_headers,
     map_by_values,
     needs_llm,

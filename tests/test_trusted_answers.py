@@ -302,7 +302,7 @@ async def test_rows_gigachat_could_not_help_with_are_counted_everywhere_the_mana
 def test_closed_lists_are_enums_in_every_schema() -> None:
     from bot.gigachat.functions import build_function, plain_schema
     from bot.places.enrich import DESCRIPTION_SPEC, category_spec
-    from bot.places.mapping import FIELDS
+    from bot.places.fields import FIELDS
     from bot.places.plan import MAPPING_SPEC
     from bot.reviews.analysis import REVIEW_SPEC
     from bot.reviews.moderation import ASPECTS, MODEL_REASONS, POLARITIES, SENTIMENTS, VERDICTS

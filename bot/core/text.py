@@ -1,4 +1,4 @@
-"""The one place that reads words: folding, normalising, lemmas (pymorphy3) and fuzzy similarity (rapidfuzz).
+"""The one place that reads words: folding, normalising, lemmas (pymorphy3) and fuzzy resemblance (rapidfuzz).
 
 `normalize` and the lemmas serve the taxonomy, the category rules, the review summaries and,
 through `normalize_header` (which first splits camelCase and reads «№»), the column mapping.
@@ -96,11 +96,6 @@ def phrase_forms(text: str) -> set[tuple[str, ...]]:
     for candidates in words_of(text):
         forms = [(*form, candidate) for form in forms for candidate in candidates][:MAX_PHRASE_FORMS]
     return {form for form in forms if form}
-
-
-def similarity(first: str, second: str) -> float:
-    """How alike two spellings are, 0…1 (rapidfuzz's normalised Indel similarity)."""
-    return fuzz.ratio(first, second) / 100
 
 
 def resemblance(first: str, second: str) -> float:

@@ -91,19 +91,15 @@ def guess_category(
 def chain_of(taxonomy: Taxonomy, name: str) -> CategoryMatch | None:
     """A well-known chain whose exact name is the whole name (or its quoted part, or before a branch suffix)."""
     outside, quoted = _split_quoted(name)
-    texts = [name, " ".join(outside), *quoted]
     words = normalize(name).split()
-    cut = next((n for n, word in enumerate(words) if n > 0 and lemma(word) in LOCATIVE_PREPOSITIONS), None)
-    if cut is not None:
-        texts.append(" ".join(words[:cut]))
-    texts.append(_BRANCH_SUFFIX_RE.sub("", name))
-    city = next((n for n, word in enumerate(words) if n > 0 and word in _CITY_WORDS), None)
-    if city is not None:
-        texts.append(" ".join(words[:city]))
+    texts = [name, _BRANCH_SUFFIX_RE.sub("", name), " ".join(outside), *quoted]
+    # a branch named after the chain: «Шоколадница на Тверской», «Hilton Moscow Leningradskaya»
+    at_preposition = next((n for n, w in enumerate(words) if n and lemma(w) in LOCATIVE_PREPOSITIONS), None)
+    at_city = next((n for n, w in enumerate(words) if n and w in _CITY_WORDS), None)
+    texts += [" ".join(words[:cut]) for cut in (at_preposition, at_city) if cut is not None]
     chains = _chains()
-    whole = chains.get(_chain_key(name)) or chains.get(_chain_key(_BRANCH_SUFFIX_RE.sub("", name)))
     for text in texts:
-        full_key = whole or chains.get(_chain_key(text))
+        full_key = chains.get(_chain_key(text))
         if full_key:
             category, _, subcategory = full_key.partition("/")
             if taxonomy.is_valid(category, subcategory or None):

@@ -45,8 +45,15 @@ UNHELPED = json.dumps({"unhelped": True})  # cached: GigaChat answered, but not 
 Ready = Callable[[dict[int, "CategoryResult"]], Awaitable[None]]
 SOURCE_LLM_FAILED = "llm_failed"  # category_source of rows GigaChat answered for but could not help with
 SOURCE_CONTEXT = "context"  # nothing placed the row; the file's name or its other rows suggest a category
+_DECIDERS = {"file": "file", "memory": "file", "rules": "rules", "llm": "llm", SOURCE_CONTEXT: "context"}
 
-__all__ = ["CategoryResult", "DescriptionResult", "Enricher", "GigaChatGate", "template_description"]
+
+def decided_by(source: str | None) -> str:
+    """Who decided a row's category, for the summaries: file, rules, llm, context or none."""
+    return _DECIDERS.get(source or "", "none")
+
+
+__all__ = ["CategoryResult", "DescriptionResult", "Enricher", "GigaChatGate", "decided_by", "template_description"]
 
 
 @dataclass

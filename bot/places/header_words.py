@@ -308,8 +308,9 @@ def _combos(candidates: list[tuple[str, ...]], raw: list[str]) -> list[tuple[str
     return forms
 
 
+@lru_cache(maxsize=4096)
 def read_header(header: str, prefix: str | None = None, *, reviews: bool = False) -> Reading | None:
-    """What a header says word by word; None when no word of it is known."""
+    """What a header says word by word; None when no word of it is known (one row reads each header often)."""
     words = split_words(header)
     if not words:
         return None

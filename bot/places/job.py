@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -21,7 +20,15 @@ from bot import texts
 from bot.core.config import Settings
 from bot.gigachat.client import CallContext, GigaChatClient
 from bot.places.category_rules import FileContext, guess_category
-from bot.places.enrich import DESCRIPTION_CHUNK, SOURCE_LLM_FAILED, CategoryResult, DescriptionResult, Enricher
+from bot.places.duplicates import SeenRows, row_copy_key
+from bot.places.enrich import (
+    DESCRIPTION_CHUNK,
+    SOURCE_LLM_FAILED,
+    CategoryResult,
+    DescriptionResult,
+    Enricher,
+    decided_by,
+)
 from bot.places.normalize import Place, build_place, dedupe_key, place_keys, same_place_without_address
 from bot.places.plan import Plan
 from bot.places.report import write_job_workbook
@@ -53,6 +60,11 @@ class Counters:
     by_llm: int = 0
     by_context: int = 0  # nothing did; the file's name or its other rows suggested one, to be checked
     by_none: int = 0
+
+    def decided(self, who: str) -> None:
+        """Count one row whose category `who` decided (file, rules, llm, context or none)."""
+        name = f"by_{who}"
+        setattr(self, name, getattr(self, name) + 1)
 
     def to_json(self) -> str:
         """For the job row."""
@@ -105,49 +117,6 @@ class _Prepared:
     copy_keys: dict[int, int] = field(default_factory=dict)
 
 
-@dataclass
-class _Seen:
-    """What earlier rows of the same file looked like: only what duplicate checks need, compactly.
-
-    Keys are kept as hashes and places as small tuples, so a 100 000-row file costs a few MB here.
-    """
-
-    by_key: dict[int, int] = field(default_factory=dict)
-    by_name: dict[int, list[tuple[int, str | None, float | None, float | None]]] = field(default_factory=dict)
-    by_copy: dict[int, int] = field(default_factory=dict)  # the whole row's cells → its first row
-
-    def find_copy(self, copy_key: int) -> int | None:
-        """The earlier row this row is an exact copy of, whatever columns the file has."""
-        return self.by_copy.get(copy_key)
-
-    def find(self, place: Place) -> int | None:
-        name, key = place_keys(place)
-        if key and hash(key) in self.by_key:
-            return self.by_key[hash(key)]
-        for row, phone, lat, lon in self.by_name.get(hash(name), ()):
-            if same_place_without_address(place, place.name, phone, lat, lon):
-                return row
-        return None
-
-    def add(self, row: int, place: Place, copy_key: int | None) -> None:
-        if copy_key is not None:
-            self.by_copy.setdefault(copy_key, row)
-        name, key = place_keys(place)
-        if key:
-            self.by_key.setdefault(hash(key), row)
-        if place.phone or place.latitude is not None:
-            self.by_name.setdefault(hash(name), []).append((row, place.phone, place.latitude, place.longitude))
-
-
-def row_copy_key(values: Sequence[CellValue]) -> int:
-    """A fingerprint of a row's cells as written (blank cells at the end do not count)."""
-    cells = [str(value).strip() if value is not None else "" for value in values]
-    while cells and not cells[-1]:
-        cells.pop()
-    digest = hashlib.blake2b("\x1f".join(cells).encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
-
-
 def _row_result(
     row: int, status: str, reason: str | None, place: Place, category: CategoryResult | None
 ) -> dict[str, Any]:
@@ -192,7 +161,7 @@ class ImportJob:
         self.enricher = Enricher(db, llm, taxonomy, context, file_context)
         self.batch_size = min(MAX_BATCH, BATCH * max(1, llm.streams // 2)) if llm else BATCH
         self.counters = Counters.from_json(job.counters)
-        self.seen = _Seen()
+        self.seen = SeenRows()
         self.processed = job.processed
 
     async def run(self) -> JobOutcome:
@@ -226,7 +195,7 @@ class ImportJob:
                     queue.get_nowait()
                 await asyncio.sleep(0.01)
         status = "stopped" if self.stop.is_set() else "done"
-        self.seen = _Seen()  # duplicate tracking is done; free it before the workbook is written
+        self.seen = SeenRows()  # duplicate tracking is done; free it before the workbook is written
         return await self._finish(status)
 
     async def _produce(self, queue: asyncio.Queue[_Prepared | None], done: set[int], halt: asyncio.Event) -> None:
@@ -400,20 +369,7 @@ class ImportJob:
             if source == SOURCE_LLM_FAILED:
                 self.counters.unhelped += 1
             if status in ("imported", "updated"):
-                self._count_source(source)
-
-    def _count_source(self, source: str | None) -> None:
-        c = self.counters
-        if source in ("file", "memory"):
-            c.by_file += 1
-        elif source == "rules":
-            c.by_rules += 1
-        elif source == "llm":
-            c.by_llm += 1
-        elif source == "context":
-            c.by_context += 1
-        else:
-            c.by_none += 1
+                self.counters.decided(decided_by(source))
 
     async def _report(self, started: float, first_processed: int) -> None:
         if self.progress is None:

@@ -1,4 +1,4 @@
-"""Header-row detection and column → field mapping, in tiers from cheap to expensive.
+"""Column → field mapping, in tiers from cheap to expensive (the header row itself: `layout`).
 
 exact/alias on the normalised header → memory of confirmed choices → the header read word by word
 (`header_words`) → a near spelling of a whole alias → value patterns → GigaChat (done by the caller
@@ -9,17 +9,16 @@ decided a column names itself in ``method``.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Literal
 
 from bot.core.text import closest, lemmas_of, normalize_header
+from bot.places.fields import ALIASES, FIELDS, MULTI_FIELDS
 from bot.places.header_words import Reading, read_header, split_words, table_prefix
-from bot.sheets import column_letters
 
 Method = Literal[
     "exact", "alias", "memory", "words", "abbreviation", "typo", "not_ours", "foreign_key", "second_id",
@@ -27,56 +26,7 @@ Method = Literal[
 ]  # fmt: skip
 CellValue = str | int | float | bool | None
 
-FIELDS: tuple[str, ...] = (
-    "name", "category", "subcategory", "description", "address", "city", "region", "district",
-    "phone", "email", "website", "working_hours", "latitude", "longitude", "coordinates",
-    "rating", "price", "social", "notes", "id",
-)  # fmt: skip
-# Fields that may come from several columns (their values are joined).
-MULTI_FIELDS = frozenset({"address", "phone", "social", "notes", "description"})
 CONFIDENT = frozenset({"exact", "alias", "memory"})
-
-# Normalised header words per field. The first entry of each list is the "exact" name.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("название", "name", "наименование", "название заведения", "наименование объекта",
-             "наименование организации", "название места", "название объекта", "имя", "title", "restname",
-             "place", "place name", "venue", "объект", "заведение", "организация", "компания", "commonname",
-             "fullname", "shortname", "name ru", "название организации", "наименование заведения"),
-    "category": ("категория", "category", "тип", "вид", "тип заведения", "тип объекта", "вид объекта",
-                 "рубрика", "рубрики", "type", "kind", "amenity", "tourism", "leisure", "shop", "typeobject",
-                 "категория объекта", "вид деятельности", "сфера", "категории", "тип места", "formattype"),
-    "subcategory": ("подкатегория", "subcategory", "подтип", "subtype", "подрубрика", "вид заведения"),
-    "description": ("описание", "description", "desc", "краткое описание", "о месте", "информация",
-                    "about", "описание места", "описание объекта", "текст", "характеристика"),
-    "address": ("адрес", "address", "адрес объекта", "местоположение", "location", "addr full",
-                "addr street", "addr housenumber", "полный адрес", "юридический адрес", "фактический адрес",
-                "адрес заведения", "улица", "street"),
-    "city": ("город", "city", "населенный пункт", "addr city", "locality", "town", "нас пункт"),
-    "region": ("регион", "region", "область", "край", "субъект", "субъект рф", "admarea",
-               "административный округ", "округ", "addr region", "state"),
-    "district": ("район", "district", "микрорайон", "admdistrict", "addr district", "городской район"),
-    "phone": ("телефон", "phone", "телефоны", "tel", "contact phone", "publicphone", "номер телефона",
-              "контактный телефон", "телефон для справок", "phone number", "тел", "мобильный", "contact tel"),
-    "email": ("email", "e mail", "почта", "электронная почта", "mail", "адрес электронной почты",
-              "contact email", "эл почта", "емейл", "e mail адрес"),
-    "website": ("сайт", "website", "web", "url", "веб сайт", "site", "ссылка", "contact website",
-                "адрес сайта", "www", "официальный сайт", "web сайт", "homepage"),
-    "working_hours": ("часы работы", "working hours", "режим работы", "время работы", "график работы",
-                      "opening hours", "workinghours", "hours", "расписание", "график", "режим"),
-    "latitude": ("широта", "latitude", "lat", "geo lat", "coord lat", "y"),
-    "longitude": ("долгота", "longitude", "lon", "lng", "long", "geo lon", "coord lon", "x"),
-    "coordinates": ("координаты", "coordinates", "coords", "geodata", "geo", "geodata center", "point",
-                    "геоданные", "широта долгота", "lat lon", "latlon", "геокоординаты", "gps"),
-    "rating": ("рейтинг", "rating", "оценка", "stars", "звезды", "средняя оценка", "score"),
-    "price": ("цена", "price", "стоимость", "средний чек", "cost", "avg check", "цены", "ценовая категория",
-              "чек", "price range", "стоимость билета"),
-    "social": ("соцсети", "social", "социальные сети", "соц сети", "vk", "вконтакте", "instagram", "telegram",
-               "contact vk", "contact telegram", "контакты в соцсетях"),
-    "notes": ("примечание", "notes", "примечания", "комментарий", "комментарии", "заметки", "comment",
-              "comments", "доп информация", "дополнительно", "note"),
-    "id": ("id", "код", "идентификатор", "global id", "globalid", "external id", "uid", "osm id", "ид",
-           "номер", "n", "no", "код объекта", "id объекта", "порядковый номер", "пп", "n пп"),
-}  # fmt: skip
 
 
 def lemma_phrase(text: str) -> str:
@@ -115,155 +65,20 @@ class ColumnMapping:
         }
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Where the header is and where data starts."""
-
-    header_row: int  # 1-based, the last header row
-    first_header_row: int
-    data_start: int
-    headers: list[str]
-    alternatives: list[list[str]]  # other header texts per column (captions, upper rows)
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain data for storage."""
-        return asdict(self)
-
-
-def header_signature(headers: Sequence[str]) -> str:
-    """A stable fingerprint of a header row, to remember confirmed mappings."""
-    joined = "\x1f".join(normalize_header(h) for h in headers)
-    return hashlib.sha1(joined.encode()).hexdigest()
-
-
-# --- header row detection ------------------------------------------------------------------------
-
-
-def _is_blank(value: CellValue) -> bool:
+def is_blank(value: CellValue) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _header_like(value: CellValue) -> bool:
+def header_like(value: CellValue) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
     return 0 < len(text) <= 60 and not re.fullmatch(r"[\d\s.,:;+()\-/]+", text)
 
 
-def _alias_hits(row: Sequence[CellValue]) -> int:
-    return sum(1 for v in row if isinstance(v, str) and _lookup(normalize_header(v))[0] is not None)
-
-
-def _row_score(row: Sequence[CellValue]) -> float:
-    filled = [v for v in row if not _is_blank(v)]
-    if len(filled) < 2:
-        return 0.0
-    headerish = sum(1 for v in filled if _header_like(v))
-    texts = [str(v).strip().lower() for v in filled]
-    unique = len(set(texts)) / len(texts)
-    return (headerish + 2.0 * _alias_hits(row)) * unique * (headerish / len(filled))
-
-
-def _fill_merged(
-    rows: dict[int, list[CellValue]], merged: Sequence[tuple[int, int, int, int]], width: int
-) -> dict[int, list[CellValue]]:
-    """Copy each merged range's value into every cell it covers (header rows only)."""
-    filled = {r: list(values) + [None] * (width - len(values)) for r, values in rows.items()}
-    for first_row, first_col, last_row, last_col in merged:
-        value = filled.get(first_row, [None] * width)[first_col] if first_col < width else None
-        for r in range(first_row, last_row + 1):
-            if r in filled:
-                for c in range(first_col, min(last_col + 1, width)):
-                    filled[r][c] = value
-    return filled
-
-
-def detect_layout(
-    head: Sequence[tuple[int, Sequence[CellValue]]], merged: Sequence[tuple[int, int, int, int]] = ()
-) -> Layout | None:
-    """Find the header row among the first rows; handle title rows, two-row and merged headers."""
-    if not head:
-        return None
-    width = max((len(values) for _, values in head), default=0)
-    rows = _fill_merged({n: list(v) for n, v in head}, merged, width)
-    scored = [(n, _row_score(rows[n])) for n, _ in head]
-    best_row, best_score = max(scored, key=lambda item: (item[1], -item[0]))
-    if best_score <= 0:
-        return None
-    numbers = [n for n, _ in head]
-    position = numbers.index(best_row)
-    top = rows[numbers[position - 1]] if position > 0 else None
-    below = rows[numbers[position + 1]] if position + 1 < len(numbers) else None
-    header = rows[best_row]
-    first_header_row, data_start = best_row, best_row + 1
-    headers = [str(v).strip() if not _is_blank(v) else "" for v in header]
-    alternatives: list[list[str]] = [[] for _ in range(width)]
-    if below is not None and _is_caption_row(header, below):
-        data_start = numbers[position + 2] if position + 2 < len(numbers) else best_row + 2
-        for c, value in enumerate(below):
-            if not _is_blank(value):
-                alternatives[c].append(str(value).strip())
-    elif top is not None and _is_upper_header(top, header):
-        first_header_row = numbers[position - 1]
-        headers = _combine(top, header)
-    elif below is not None and _is_upper_header(header, below) and _row_score(below) > 0:
-        headers = _combine(header, below)
-        best_row = numbers[position + 1]
-        data_start = best_row + 1
-    for c, text in enumerate(headers):
-        if not text:
-            headers[c] = f"Колонка {column_letters(c)}"
-    return Layout(best_row, first_header_row, data_start, headers, alternatives)
-
-
-def _is_caption_row(header: Sequence[CellValue], below: Sequence[CellValue]) -> bool:
-    """data.mos.ru style: English names, then a row of Russian captions under them."""
-    filled = [v for v in below if not _is_blank(v)]
-    uncovered = sum(1 for c, v in enumerate(header) if not _is_blank(v) and (c >= len(below) or _is_blank(below[c])))
-    return (
-        len(filled) >= 2
-        and uncovered == 0
-        and all(_header_like(v) for v in filled)
-        and _alias_hits(below) >= max(2, len(filled) // 2)
-        and _alias_hits(header) >= 1
-    )
-
-
-def _is_upper_header(upper: Sequence[CellValue], lower: Sequence[CellValue]) -> bool:
-    """An upper header row groups the lower one («Контакты» over «Телефон», «Email»)."""
-    width = min(len(upper), len(lower))
-    gaps_filled_from_above = sum(
-        1 for c in range(width) if _is_blank(lower[c]) and not _is_blank(upper[c]) and _header_like(upper[c])
-    )
-    repeated_groups = sum(
-        1 for c in range(1, width) if not _is_blank(upper[c]) and upper[c] == upper[c - 1] and not _is_blank(lower[c])
-    )
-    filled = [v for v in upper if not _is_blank(v)]
-    distinct = {str(v).strip() for v in filled}
-    if len(distinct) < 2 or not all(_header_like(v) for v in filled):
-        return False  # a title row over the whole table is not a group header
-    if not all(_header_like(v) for v in lower if not _is_blank(v)):
-        return False  # numbers or long texts below: that is data, not a second header row
-    return (gaps_filled_from_above >= 1 or repeated_groups >= 1) and _alias_hits(lower) >= 1
-
-
-def _combine(upper: Sequence[CellValue], lower: Sequence[CellValue]) -> list[str]:
-    width = max(len(upper), len(lower))
-    result = []
-    group = ""
-    for c in range(width):
-        top = str(upper[c]).strip() if c < len(upper) and not _is_blank(upper[c]) else ""
-        has_lower = c < len(lower) and not _is_blank(lower[c])
-        if top:
-            group = top
-        elif has_lower and group and c > 0 and not (c - 1 < len(lower) and _is_blank(lower[c - 1])):
-            top = group  # a group header spans the blank cells to its right
-        bottom = str(lower[c]).strip() if c < len(lower) and not _is_blank(lower[c]) else ""
-        if top and bottom and top != bottom:
-            result.append(f"{top} / {bottom}")
-        else:
-            result.append(bottom or top)
-    return result
+def known_header(text: str) -> bool:
+    """True when a header text is one of our exact names or aliases."""
+    return _lookup(normalize_header(text))[0] is not None
 
 
 # --- column mapping ---------------------------------------------------------------------------------
@@ -285,14 +100,18 @@ def _lookup(norm: str) -> tuple[str | None, Method]:
     return None, "none"
 
 
-def _candidates(header: str, alternatives: Sequence[str]) -> list[str]:
-    """Texts to match a column by: the header, its last part («Контакты / Телефон»), captions."""
+def _texts(header: str, alternatives: Sequence[str]) -> list[str]:
+    """Texts to match a column by: the header, its last part («Контакты / Телефон»), its first, captions."""
     texts = [header]
     if " / " in header:
         texts.append(header.rsplit(" / ", 1)[1])
         texts.append(header.split(" / ", 1)[0])
     texts.extend(alternatives)
-    return [normalize_header(t) for t in texts if t]
+    return [t for t in texts if t]
+
+
+def _candidates(header: str, alternatives: Sequence[str]) -> list[str]:
+    return [normalize_header(t) for t in _texts(header, alternatives)]
 
 
 _FUZZY_ALIASES = [alias for alias in _ALIAS_LEMMAS if len(alias) >= 3]
@@ -391,15 +210,8 @@ def _unnamed(header: str) -> bool:
 
 
 def _read_words(header: str, alternatives: Sequence[str], prefix: str | None, *, reviews: bool) -> Reading | None:
-    texts = [header]
-    if " / " in header:
-        texts.append(header.rsplit(" / ", 1)[1])
-    texts.extend(alternatives)
-    for text in texts:
-        reading = read_header(text, prefix, reviews=reviews)
-        if reading is not None:
-            return reading
-    return None
+    readings = (read_header(text, prefix, reviews=reviews) for text in _texts(header, alternatives))
+    return next((reading for reading in readings if reading is not None), None)
 
 
 def _is_reviews_table(headers: Sequence[str]) -> bool:
@@ -611,7 +423,7 @@ def _guess_name(columns: list[ColumnMapping], samples: Sequence[Sequence[CellVal
         if column.field is not None or column.method != "none":
             continue
         values = [str(r[column.index]).strip() for r in samples if column.index < len(r) and r[column.index]]
-        texts = [v for v in values if _header_like(v) and not v.replace(" ", "").isdigit() and not DATE_RE.match(v)]
+        texts = [v for v in values if header_like(v) and not v.replace(" ", "").isdigit() and not DATE_RE.match(v)]
         if len(texts) >= 2 and len(texts) >= 0.8 * len(values) and len(set(texts)) >= 0.8 * len(texts):
             column.field, column.method, column.confidence = "name", "values", 0.5
             return
@@ -629,7 +441,7 @@ def sample_values(samples: Sequence[Sequence[CellValue]], index: int, limit: int
     """A few distinct non-empty values of one column, shortened for a prompt or a message."""
     seen: list[str] = []
     for row in samples:
-        if index < len(row) and not _is_blank(row[index]):
+        if index < len(row) and not is_blank(row[index]):
             text = str(row[index]).strip().replace("\n", " ")[:60]
             if text not in seen:
                 seen.append(text)

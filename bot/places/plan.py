@@ -21,14 +21,11 @@ from bot.core.text import normalize_header
 from bot.gigachat.batch import BatchAsker, BatchOutcome, BatchTask, GigaChatGate, ItemRejected, confidence
 from bot.gigachat.client import CallContext, GigaChatClient
 from bot.gigachat.functions import FunctionSpec
+from bot.places.fields import FIELDS, MULTI_FIELDS
+from bot.places.layout import Layout, detect_layout, header_signature
 from bot.places.mapping import (
-    FIELDS,
-    MULTI_FIELDS,
     ColumnMapping,
-    Layout,
     apply_llm_answer,
-    detect_layout,
-    header_signature,
     map_by_headers,
     map_by_values,
     needs_llm,

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot import texts
 from bot.core.config import Settings
+from bot.places.enrich import decided_by
 from bot.places.plan import Plan
 from bot.places.taxonomy import Taxonomy
 from bot.sheets import CellValue, SummaryData, write_enriched
@@ -113,9 +114,6 @@ class JobReport:
     deciders: Counter[str] = field(default_factory=Counter)  # imported/updated rows by who set the category
 
 
-_DECIDER = {"file": "file", "memory": "file", "rules": "rules", "llm": "llm", "context": "context"}
-
-
 def _added_cells(
     job: JobRow, plan: Plan, taxonomy: Taxonomy, report: JobReport, db_path: Path
 ) -> Iterator[tuple[int, list[CellValue]]]:
@@ -133,7 +131,7 @@ def _added_cells(
         sub_label = taxonomy.label(category, sub).split(" / ")[-1] if category and sub else ""
         if status in ("imported", "updated"):
             report.categories[label or taxonomy.label("other")] += 1
-            report.deciders[_DECIDER.get(place.get("category_source"), "none")] += 1
+            report.deciders[decided_by(place.get("category_source"))] += 1
         if status == "skipped":
             report.errors.append((row, name_header, "", data.get("reason") or ""))
         if data.get("review"):

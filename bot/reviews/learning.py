@@ -7,6 +7,7 @@ GigaChat, the closest past decisions go into the prompt as examples.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -53,19 +54,23 @@ async def find_precedents(db: Database, reviews: Sequence[str]) -> Precedents:
         Precedent(review_id, text, status, tuple(json.loads(reasons)))
         for review_id, text, status, reasons in await db.reviews.recent_decided(RECENT_DECISIONS)
     ]
-    if not decided:
-        return found
+    if decided:  # up to a file step × RECENT_DECISIONS comparisons: off the event loop
+        await asyncio.to_thread(_compare, found, reviews, decided)
+    return found
+
+
+def _compare(found: Precedents, reviews: Sequence[str], decided: Sequence[Precedent]) -> None:
+    """Near repeats of rejected reviews, and the closest decisions as examples."""
     best: dict[int, tuple[float, Precedent]] = {}
+    comparable = [p for p in decided if len(p.text.strip()) >= MIN_TEXT]
     for n, text in enumerate(reviews):
-        if len(text.strip()) < MIN_TEXT:
+        if len(text.strip()) < MIN_TEXT or not comparable:
             continue
-        scored = [(resemblance(text, p.text), p) for p in decided if len(p.text.strip()) >= MIN_TEXT]
-        score, precedent = max(scored, key=lambda item: (item[0], item[1].review_id), default=(0.0, None))
-        if precedent is None:
-            continue
+        score, precedent = max(
+            ((resemblance(text, p.text), p) for p in comparable), key=lambda item: (item[0], item[1].review_id)
+        )
         if precedent.status == "rejected" and score >= NEAR_DUPLICATE:
             found.like_rejected.setdefault(n, precedent.review_id)
         if score >= EXAMPLE_FLOOR and (precedent.review_id not in best or best[precedent.review_id][0] < score):
             best[precedent.review_id] = (score, precedent)
     found.examples = [p for _, p in sorted(best.values(), key=lambda item: -item[0])[:MAX_EXAMPLES]]
-    return found

@@ -108,18 +108,21 @@ class ReviewService:
         row = await self.db.reviews.get_review(review_id)
         return StoredReview.from_row(row) if row else None
 
-    async def decide(self, review_id: int, *, approve: bool, moderator_id: int) -> StoredReview | None:
-        """Publish or reject a review; the moderator and the time are stored."""
-        status = "approved" if approve else "rejected"
-        if not await self.db.reviews.decide_review(review_id, status, moderator_id):
-            return None
-        return await self.get(review_id)
+    async def moderate(self, review_id: int, action: str, *, moderator_id: int) -> tuple[StoredReview | None, bool]:
+        """A moderator's button: "approve" or "reject" a waiting review, "reopen" a decided one.
 
-    async def reopen(self, review_id: int, *, moderator_id: int) -> StoredReview | None:
-        """Take a decision back: the review waits for a decision again (the history keeps both)."""
-        if not await self.db.reviews.decide_review(review_id, "pending", moderator_id):
-            return None
-        return await self.get(review_id)
+        Returns the review and whether anything changed: a button of a card already decided (an old
+        copy of it) changes nothing. None when there is no such review. Every decision is kept.
+        """
+        current = await self.get(review_id)
+        if current is None:
+            return None, False
+        if (action == "reopen") == (current.status == "pending"):
+            return current, False
+        status = {"approve": "approved", "reject": "rejected", "reopen": "pending"}[action]
+        if not await self.db.reviews.decide_review(review_id, status, moderator_id):
+            return None, False
+        return await self.get(review_id), True
 
     async def bind(self, review_id: int, place_id: int) -> StoredReview | None:
         """Attach a review to a catalogue place."""

@@ -126,25 +126,20 @@ async def _edit_card(query: CallbackQuery, review: StoredReview) -> None:
         log.info("review card edit failed: %s", error.message)
 
 
+_ACTIONS = {"ok": "approve", "no": "reject", "undo": "reopen"}
+_DONE = {"ok": texts.REVIEW_PUBLISHED, "no": texts.REVIEW_REJECTED, "undo": texts.REVIEW_REOPENED}
+
+
 async def _decide(query: CallbackQuery, action: str, review_id: int, person: Person, reviews: ReviewService) -> None:
-    """Publish, reject or reopen; a button of a card already decided (an old copy) only refreshes it."""
-    current = await reviews.get(review_id)
-    if current is None:
-        await query.answer(texts.REVIEW_GONE, show_alert=True)
-        return
-    if (action == "undo") == (current.status == "pending"):
-        await query.answer(texts.REVIEW_ALREADY.format(id=review_id, status=texts.REVIEW_STATUS[current.status]))
-        await _edit_card(query, current)
-        return
-    if action == "undo":
-        review = await reviews.reopen(review_id, moderator_id=person.telegram_id)
-    else:
-        review = await reviews.decide(review_id, approve=action == "ok", moderator_id=person.telegram_id)
+    """Publish, reject or reopen; a button of a card already decided only refreshes it."""
+    review, changed = await reviews.moderate(review_id, _ACTIONS[action], moderator_id=person.telegram_id)
     if review is None:
         await query.answer(texts.REVIEW_GONE, show_alert=True)
         return
-    done = {"ok": texts.REVIEW_PUBLISHED, "no": texts.REVIEW_REJECTED, "undo": texts.REVIEW_REOPENED}[action]
-    await query.answer(done.format(id=review_id))
+    if changed:
+        await query.answer(_DONE[action].format(id=review_id))
+    else:
+        await query.answer(texts.REVIEW_ALREADY.format(id=review_id, status=texts.REVIEW_STATUS[review.status]))
     await _edit_card(query, review)
 
 
